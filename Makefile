@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make site` builds the review into site/, `make test` runs every check.
+# Both create .venv from the lock file when it is missing or older than the lock.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: site test serve pdf validate lint bench lock clean
+
+site: $(STAMP)
+	$(BIN)/mkdocs build --strict
+	$(BIN)/python scripts/build_pdf.py --site-dir site
+
+pdf: $(STAMP)
+	$(BIN)/python scripts/build_pdf.py --site-dir site
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve
+
+validate: $(STAMP)
+	$(BIN)/python scripts/validate.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --sizes 500,1000,2000,4000 --json bench-results.json
+
+# Regenerate the lock from requirements.in (needs network; uv is used only here).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile requirements.in --generate-hashes --python-version 3.11 --no-header -o requirements.lock
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	touch $(STAMP)
+
+clean:
+	rm -rf site .pytest_cache

@@ -1,0 +1,221 @@
+"""Site-wide citation numbering and the HTML of citations and reference lists.
+
+Citations of every page are collected first, in reading order, and numbered by first
+appearance; only then is any page rendered, so a reference has one number on every page and
+in the PDF (as sphinxcontrib-bibtex does, and unlike per-page numbering).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .bibliography import Bibliography, Formatter
+from .citations import Citation, CiteItem, find_citations, replace_citations
+from .errors import Problem
+from .render import relative_url
+
+#: URL of the generated References page (directory URLs).
+REFERENCES_URL = "references/"
+#: Where the bibliography downloads are written in the built site.
+DOWNLOADS = ("references.bib", "references.ris", "references.json")
+DOWNLOADS_DIR = "downloads/"
+
+
+def anchor(key: str) -> str:
+    """Return the HTML id of a reference entry; safe for any BibTeX key."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", lambda m: f".{ord(m.group()):x}.", key)
+    return f"ref-{safe}"
+
+
+@dataclass
+class PageSource:
+    """One page's Markdown as the citation stage sees it."""
+
+    path: str
+    markdown: str
+    line_offset: int = 0
+
+
+@dataclass
+class Citer:
+    """Numbers citations across the site and renders them.
+
+    Attributes:
+        bibliography: The loaded ``references.bib``.
+        formatter: CSL formatter for the configured style.
+        numbers: Reference number by key, in order of first citation.
+    """
+
+    bibliography: Bibliography
+    formatter: Formatter
+    numbers: dict[str, int] = field(default_factory=dict)
+    _html: dict[str, str] = field(default_factory=dict)
+    _plain: dict[str, str] = field(default_factory=dict)
+
+    def collect(self, pages: Iterable[PageSource]) -> list[Problem]:
+        """Number every cited key in reading order; report unknown keys with their position."""
+        problems: list[Problem] = []
+        for page in pages:
+            if "@" not in page.markdown:
+                continue
+            for citation in find_citations(page.markdown):
+                for item in citation.items:
+                    if item.key in self.bibliography:
+                        self.numbers.setdefault(item.key, len(self.numbers) + 1)
+                        continue
+                    problems.append(unknown_key(self.bibliography, item.key, page, citation))
+        if self.numbers:
+            self._html = self.formatter.format_references(list(self.numbers))
+        return problems
+
+    def plain(self, key: str) -> str:
+        """Return the plain-text reference for tooltips."""
+        if key not in self._plain:
+            self._plain[key] = self.formatter.format_plain(key)
+        return self._plain[key]
+
+    def reference_html(self, key: str) -> str:
+        """Return the formatted reference as HTML."""
+        return self._html.get(key) or html.escape(self.plain(key))
+
+    def _link(self, key: str, text: str, page_url: str) -> str:
+        href = relative_url(f"{REFERENCES_URL}#{anchor(key)}", page_url)
+        title = html.escape(self.plain(key), quote=True)
+        return f'<a class="citation-ref" href="{href}" title="{title}">{text}</a>'
+
+    def _item(self, item: CiteItem, page_url: str, *, numeric: bool) -> str:
+        if numeric:
+            label = str(self.numbers[item.key])
+        else:
+            label = html.escape(
+                self.formatter.format_intext(item.key, suppress_author=item.suppress_author)
+            ).strip("()")
+        text = self._link(item.key, label, page_url)
+        if item.prefix:
+            text = f"{html.escape(item.prefix)} {text}"
+        if item.locator:
+            text += f", {html.escape(_locator_text(item))}"
+        if item.suffix:
+            text += f"{'' if item.suffix.startswith(',') else ' '}{html.escape(item.suffix)}"
+        return text
+
+    def render(self, markdown: str, page_url: str) -> tuple[str, list[str]]:
+        """Replace citations in a page with linked numbers (or author-date labels).
+
+        Returns:
+            The Markdown with citations as inline HTML, and the keys cited on the page in
+            order of first citation.
+        """
+        cited: list[str] = []
+        if "@" not in markdown:
+            return markdown, cited
+        numeric = self.formatter.is_numeric
+
+        def one(citation: Citation) -> str:
+            for item in citation.items:
+                if item.key not in cited:
+                    cited.append(item.key)
+            if citation.narrative:
+                item = citation.items[0]
+                name = html.escape(self.formatter.narrative_name(item.key))
+                inner = self._item(item, page_url, numeric=numeric)
+                if numeric:
+                    return f'<span class="citation">{name} [{inner}]</span>'
+                return f'<span class="citation">{name} ({inner})</span>'
+            parts = [self._item(i, page_url, numeric=numeric) for i in citation.items]
+            if numeric:
+                return f'<span class="citation">[{"; ".join(parts)}]</span>'
+            return f'<span class="citation">({"; ".join(parts)})</span>'
+
+        return replace_citations(markdown, one), cited
+
+    def ordered(self, keys: Iterable[str]) -> list[str]:
+        """Return keys in reference-number order."""
+        return sorted(set(keys), key=lambda k: self.numbers.get(k, 10**9))
+
+    def reference_list(self, keys: Iterable[str], page_url: str, *, heading: str = "References") -> str:
+        """Return a page's own reference list (Markdown heading + HTML list)."""
+        keys = self.ordered(keys)
+        if not keys:
+            return ""
+        items = "\n".join(
+            f'<li value="{self.numbers[k]}">{self.reference_html(k)}'
+            f' <a class="reference-backlink" href="{relative_url(REFERENCES_URL + "#" + anchor(k), page_url)}"'
+            f' title="All references">↗</a></li>'
+            for k in keys
+        )
+        return f"\n\n## {heading}\n\n<ol class=\"review-references\">\n{items}\n</ol>\n"
+
+    def references_page(self, page_url: str) -> str:
+        """Return the Markdown of the References page: every cited entry with its links."""
+        lines = [
+            "# References",
+            "",
+            "Every work cited anywhere in the review, numbered in order of first citation "
+            "(the same numbers as in the PDF).",
+            "",
+            "Download the cited references: "
+            + ", ".join(
+                f'<a href="{relative_url(DOWNLOADS_DIR + name, page_url)}" download>{label}</a>'
+                for name, label in zip(
+                    DOWNLOADS, ("BibTeX", "RIS", "CSL-JSON"), strict=True
+                )
+            )
+            + ".",
+            "",
+            '<ol class="review-references review-references--all">',
+        ]
+        for key in self.ordered(self.numbers):
+            entry = self.bibliography.get(key)
+            links = []
+            if entry is not None:
+                for url, label in (
+                    (entry.doi_url, "DOI"),
+                    (entry.pubmed_url, "PubMed"),
+                    (entry.pmc_url, "PMC"),
+                ):
+                    if url:
+                        links.append(f'<a href="{html.escape(url, quote=True)}">{label}</a>')
+            extra = f' <span class="reference-links">{" · ".join(links)}</span>' if links else ""
+            lines.append(
+                f'<li id="{anchor(key)}" value="{self.numbers[key]}">'
+                f"{self.reference_html(key)}{extra}</li>"
+            )
+        lines.append("</ol>")
+        return "\n".join(lines) + "\n"
+
+
+def unknown_key(bibliography: Bibliography, key: str, page: PageSource, citation: Citation) -> Problem:
+    """Return the problem for a citation of a key that is not in the bibliography."""
+    suggestions = bibliography.suggest(key)
+    hint = f"; did you mean '{suggestions[0]}'?" if suggestions else ""
+    return Problem(
+        page.path,
+        citation.line + page.line_offset,
+        citation.column,
+        "citation",
+        f"unknown citation key '{key}' (not in references.bib){hint}",
+    )
+
+
+def check_keys(bibliography: Bibliography, page: PageSource) -> list[Problem]:
+    """Return a problem for every citation of an unknown key in one page."""
+    if "@" not in page.markdown:
+        return []
+    return [
+        unknown_key(bibliography, item.key, page, citation)
+        for citation in find_citations(page.markdown)
+        for item in citation.items
+        if item.key not in bibliography
+    ]
+
+
+def _locator_text(item: CiteItem) -> str:
+    short = {"page": "p.", "chapter": "chap.", "section": "sec.", "figure": "fig.", "table": "table", "volume": "vol.", "paragraph": "para.", "line": "l.", "note": "n."}
+    label = short.get(item.label, item.label)
+    if item.label == "page" and any(c in item.locator for c in "-–,"):
+        label = "pp."
+    return f"{label} {item.locator}".strip()

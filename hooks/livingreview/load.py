@@ -1,0 +1,305 @@
+"""Read input files safely, keeping the source position of every value.
+
+YAML is composed with PyYAML's safe composer and then turned into plain Python values by our
+own resolver, because PyYAML's constructors lose positions, keep the last of duplicate keys,
+and apply YAML 1.1 typing (``no`` -> False, ``012`` -> 10, ``1:20`` -> 80, dates -> ``date``).
+Here those forms are kept as the text they are and reported, so nothing is silently converted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, relative_path
+
+#: Largest input file read, in bytes. A study record is a few kilobytes; anything far larger
+#: is a mistake or an attack (an alias bomb needs no anchors here, but a huge file is slow).
+MAX_FILE_BYTES = 512 * 1024
+
+#: A path into a loaded document: mapping keys and sequence indices.
+FieldPath = tuple[str | int, ...]
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_INT_OTHER = re.compile(r"^(?:0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_FLOAT_SPECIAL = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
+_YAML11_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+_YAML11_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_YAML11_UNDERSCORE = re.compile(r"^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)$")
+
+
+@dataclass
+class Document:
+    """A loaded YAML document.
+
+    Attributes:
+        path: Path relative to the project root, as printed in problems.
+        data: The top-level mapping, with plain Python values (str, int, float, bool, None,
+            list, dict).
+        values: Position (line, column), 1-based, of each value by field path.
+        keys: Position of each mapping key by field path (the path of the value it names).
+    """
+
+    path: str
+    data: dict[str, Any]
+    values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: FieldPath, *, key: bool = False) -> tuple[int | None, int | None]:
+        """Return the best known (line, column) for a field path.
+
+        Args:
+            path: Field path; when it is not in the document (a missing field), the nearest
+                existing parent is used.
+            key: Prefer the position of the key over that of the value.
+        """
+        probe = tuple(path)
+        while True:
+            if key and probe in self.keys:
+                return self.keys[probe]
+            if probe in self.values:
+                return self.values[probe]
+            if probe in self.keys:
+                return self.keys[probe]
+            if not probe:
+                return (1, 1)
+            probe = probe[:-1]
+
+
+def format_field(path: FieldPath) -> str:
+    """Return a field path as text: ``outcomes[0].measure``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def read_text(path: Path, root: Path) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file, rejecting what no input file should hold.
+
+    Args:
+        path: File to read.
+        root: Project root; problems name the file relative to it.
+
+    Returns:
+        The text (``None`` if it cannot be used) and the problems found.
+    """
+    rel = relative_path(path, root)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            msg = f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes"
+            return None, [Problem(rel, 1, None, "", msg)]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(rel, None, None, "", f"cannot read file: {exc.strerror}")]
+    if b"\x00" in raw:
+        line, col = _byte_position(raw, raw.index(b"\x00"))
+        return None, [Problem(rel, line, col, "", "file contains a NUL byte")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _byte_position(raw, exc.start)
+        byte = raw[exc.start]
+        msg = f"file is not valid UTF-8 (byte 0x{byte:02x}); save it as UTF-8"
+        return None, [Problem(rel, line, col, "", msg)]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, []
+
+
+def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
+    """Load one YAML file holding one mapping, keeping positions and reporting every problem.
+
+    Args:
+        path: YAML file.
+        root: Project root; problems name the file relative to it.
+
+    Returns:
+        The document (``None`` if it could not be read at all) and the problems found. A
+        document may be returned together with problems (for example an ambiguous YAML 1.1
+        value, which is kept as text).
+    """
+    rel = relative_path(path, root)
+    text, problems = read_text(path, root)
+    if text is None:
+        return None, problems
+    return parse_yaml(text, rel)
+
+
+def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[Problem]]:
+    """Parse YAML text (see :func:`load_yaml`); ``rel`` is the path printed in problems."""
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        return None, [Problem(rel, 1, None, "", "file is empty; expected a mapping of fields")]
+    composer = _Composer(text, rel)
+    try:
+        node = composer.get_single_node()
+    except _Refused as exc:
+        return None, [exc.problem]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        message = exc.problem or exc.context or "invalid YAML"
+        if "expected a single document" in str(exc):
+            message = "file holds several YAML documents; keep one record per file"
+        if "found character '\\t'" in message:
+            message = "tab character used for indentation; indent with spaces"
+        return None, [Problem(rel, line, col, "", f"YAML syntax: {message}")]
+    finally:
+        composer.dispose()
+    if node is None:
+        return None, [Problem(rel, 1, None, "", "file is empty; expected a mapping of fields")]
+    if not isinstance(node, yaml.MappingNode):
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+        msg = f"top level is {kind}; expected a mapping of fields (key: value)"
+        return None, [Problem(rel, line, col, "", msg)]
+    doc = Document(rel, {})
+    builder = _Builder(doc)
+    doc.data = builder.build(node, ())
+    return doc, builder.problems
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+class _Composer(yaml.SafeLoader):
+    """Safe composer that refuses anchors, aliases and explicit tags before building nodes.
+
+    Refusing anchors outright (rather than bounding expansion) stops alias bombs at the first
+    ``&`` and keeps records simple to read.
+    """
+
+    def __init__(self, text: str, rel: str) -> None:
+        super().__init__(text)
+        self._rel = rel
+
+    def _refuse(self, event: yaml.Event, message: str) -> None:
+        mark = event.start_mark
+        raise _Refused(Problem(self._rel, mark.line + 1, mark.column + 1, "", message))
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._refuse(event, f"YAML alias '*{event.anchor}' is not allowed; write the value out")
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._refuse(event, f"YAML anchor '&{anchor}' is not allowed; write the value out")
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!":
+            implicit = getattr(event, "implicit", None)
+            explicit = not (implicit is True or (isinstance(implicit, tuple) and any(implicit)))
+            if explicit or isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                shown = tag.replace("tag:yaml.org,2002:", "!!")
+                self._refuse(event, f"YAML tag '{shown}' is not allowed; remove it")
+        return super().compose_node(parent, index)
+
+
+class _Builder:
+    """Turn composed nodes into plain values with YAML 1.2 core typing, noting positions."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def _problem(self, node: yaml.Node, path: FieldPath, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            Problem(self.doc.path, mark.line + 1, mark.column + 1, format_field(path), message)
+        )
+
+    def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.doc.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self._problem(key_node, path, "mapping keys must be plain text")
+                    continue
+                key = key_node.value
+                if key == "<<" and key_node.style is None:
+                    self._problem(key_node, path, "YAML merge keys ('<<') are not allowed")
+                    continue
+                child = (*path, key)
+                if key in seen:
+                    first = seen[key]
+                    self._problem(
+                        key_node, child, f"duplicate key '{key}' (first defined on line {first})"
+                    )
+                    continue
+                seen[key] = key_node.start_mark.line + 1
+                self.doc.keys[child] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                out[key] = self.build(value_node, child)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.ScalarNode, path: FieldPath) -> Any:
+        text = node.value
+        if node.style is not None:  # quoted or block scalar: always text
+            return text
+        hint = _yaml11_hint(text)
+        if hint:
+            self._problem(node, path, f"ambiguous value '{text}': {hint}")
+            return text
+        if _NULL.match(text):
+            return None
+        if _BOOL.match(text):
+            return text.lower() == "true"
+        if _INT.match(text):
+            return int(text)
+        if _INT_OTHER.match(text):
+            return int(text, 0)
+        if _FLOAT.match(text):
+            return float(text)
+        if _FLOAT_SPECIAL.match(text):
+            return float(text.replace(".", "").lower())
+        return text
+
+
+def _yaml11_hint(text: str) -> str | None:
+    if _YAML11_BOOL.match(text):
+        return (
+            "YAML 1.1 reads it as a boolean; write true or false, or quote it "
+            f"('{text}') if you mean the text"
+        )
+    if _YAML11_OCTAL.match(text):
+        return (
+            "YAML 1.1 reads a leading zero as an octal number; write the number without the "
+            f"leading zero, or quote it ('{text}') if you mean the text"
+        )
+    if _YAML11_SEXAGESIMAL.match(text):
+        return (
+            "YAML 1.1 reads it as a base-60 number; quote it "
+            f"('{text}') if you mean a ratio or a time"
+        )
+    if "_" in text and _YAML11_UNDERSCORE.match(text):
+        return "YAML 1.1 reads it as a number with separators; write it without '_' or quote it"
+    return None
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col

@@ -1,0 +1,361 @@
+"""Immutable model of the review's data, built only from validated input.
+
+Everything downstream of :mod:`livingreview.validate` (pages, tables, figures, the PDF) reads
+these objects and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+#: Order of verification statuses from best to worst; a record's overall status is the worst.
+STATUS_ORDER = ("verified", "partial", "unverified")
+STATUS_LABELS = {
+    "verified": "Verified",
+    "partial": "Partly verified",
+    "unverified": "Unverified",
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One controlled-vocabulary term (a condition, design, scale, ...)."""
+
+    id: str
+    label: str
+    abbreviation: str = ""
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return an extra attribute of the term (``min``, ``direction``, ``rob_tool`` ...)."""
+        return self.extra.get(name, default)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A named list of terms, in file order."""
+
+    name: str
+    terms: tuple[Term, ...]
+
+    def __contains__(self, term_id: object) -> bool:
+        return any(t.id == term_id for t in self.terms)
+
+    def __getitem__(self, term_id: str) -> Term:
+        for term in self.terms:
+            if term.id == term_id:
+                return term
+        raise KeyError(term_id)
+
+    def ids(self) -> list[str]:
+        """Return term ids in file order."""
+        return [t.id for t in self.terms]
+
+    def label(self, term_id: str) -> str:
+        """Return the label of a term."""
+        return self[term_id].label
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as a source reports it: a value, mean±SD, median or range."""
+
+    value: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    median: float | None = None
+    min: float | None = None
+    max: float | None = None
+    note: str = ""
+
+    def text(self, unit: str = "") -> str:
+        """Return the quantity in the usual notation: ``33.3±6.5``, ``2–15``, ``29``."""
+        suffix = f" {unit}" if unit else ""
+        if self.mean is not None:
+            sd = f"±{_num(self.sd)}" if self.sd is not None else ""
+            return f"{_num(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
+        if self.median is not None:
+            return f"{_num(self.median)}{suffix} (median)"
+        if self.value is not None:
+            return f"{_num(self.value)}{suffix}"
+        if self.min is not None and self.max is not None:
+            return f"{_num(self.min)}–{_num(self.max)}{suffix}"
+        if self.min is not None:
+            return f"≥{_num(self.min)}{suffix}"
+        if self.max is not None:
+            return f"≤{_num(self.max)}{suffix}"
+        return ""
+
+    def central(self) -> float | None:
+        """Return a single representative number (value, mean, median or range midpoint)."""
+        for v in (self.value, self.mean, self.median):
+            if v is not None:
+                return v
+        if self.min is not None and self.max is not None:
+            return (self.min + self.max) / 2
+        return None
+
+
+@dataclass(frozen=True)
+class Dose:
+    """Ketamine dose per session."""
+
+    unit: str
+    value: float | None = None
+    min: float | None = None
+    max: float | None = None
+    note: str = ""
+
+    def text(self) -> str:
+        """Return ``0.5 mg/kg`` or ``0.5–0.9 mg/kg``."""
+        if self.value is not None:
+            return f"{_num(self.value)} {self.unit}"
+        if self.min is not None and self.max is not None:
+            return f"{_num(self.min)}–{_num(self.max)} {self.unit}"
+        return self.unit
+
+
+@dataclass(frozen=True)
+class Source:
+    """A reference key and the place in it where a fact is found."""
+
+    ref: str
+    locator: str
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One group's numbers for one outcome."""
+
+    name: str
+    n: int | None = None
+    events: int | None = None
+    percent: float | None = None
+    baseline: float | None = None
+    endpoint: float | None = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect estimate with its confidence interval, as the source reports it."""
+
+    measure: str
+    estimate: float
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    ci_level: float = 95
+    p_value: float | None = None
+    pooled: bool = False
+    studies: int | None = None
+    n: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome measure and what the study found on it."""
+
+    measure: str
+    finding: str
+    source: Source
+    primary: bool = False
+    timepoint: str = ""
+    arms: tuple[Arm, ...] = ()
+    effect: Effect | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where part of a record comes from and whether it was checked."""
+
+    source: str
+    covers: tuple[str, ...]
+    status: str
+    locator: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """Values that disagree between sources, each with its source."""
+
+    field: str
+    values: tuple[tuple[str, Source], ...]
+
+
+@dataclass(frozen=True)
+class RiskOfBias:
+    """A sourced risk-of-bias assessment."""
+
+    tool: str
+    source: Source
+    domains: Mapping[str, str]
+    overall: str
+
+
+@dataclass(frozen=True)
+class Study:
+    """One included study (or review), as recorded in ``data/studies/<id>.yaml``."""
+
+    id: str
+    path: str
+    condition: str
+    design: str
+    summary: str
+    population: str
+    population_group: str
+    setting: str
+    country: str
+    n: int | None
+    n_female: int | None
+    female_percent: float | None
+    age_years: Quantity | None
+    illness_duration_years: Quantity | None
+    studies_included: int | None
+    groups: tuple[tuple[str, int], ...]
+    diagnoses: tuple[str, ...]
+    comorbidities: tuple[str, ...]
+    drug: str
+    routes: tuple[str, ...]
+    dose: Dose | None
+    sessions: Quantity | None
+    session_minutes: Quantity | None
+    schedule: str
+    intervention_description: str
+    co_interventions: tuple[tuple[str, str], ...]
+    comparator: str
+    comparator_detail: str
+    follow_up: str
+    outcomes: tuple[Outcome, ...]
+    result_category: str
+    result_summary: str
+    adverse_events: str
+    registration: str
+    url: str
+    discrepancies: tuple[Discrepancy, ...]
+    references: tuple[str, ...]
+    provenance: tuple[Provenance, ...]
+    bibliographic_status: str
+    bibliographic_note: str
+    risk_of_bias: tuple[RiskOfBias, ...]
+    notes: tuple[str, ...]
+    added: str
+    updated: str
+
+    @property
+    def year(self) -> int:
+        """Publication year, from the id (``feder-2014`` -> 2014)."""
+        return int(self.id.rsplit("-", 1)[1][:4])
+
+    @property
+    def label(self) -> str:
+        """Short label for tables: ``Feder 2014``, ``Keeler 2023``."""
+        name, year = self.id.rsplit("-", 1)
+        return f"{' '.join(p.capitalize() for p in name.split('-'))} {year}"
+
+    @property
+    def status(self) -> str:
+        """Overall verification status: the worst of the provenance and bibliographic ones."""
+        statuses = [p.status for p in self.provenance] + [self.bibliographic_status]
+        return max(statuses, key=STATUS_ORDER.index)
+
+    def unverified_notes(self) -> list[str]:
+        """Return what is not verified, one sentence per source, for readers."""
+        notes = []
+        if self.bibliographic_status != "verified":
+            what = self.bibliographic_note or "Bibliographic details are not fully verified."
+            notes.append(f"Bibliographic details ({self.bibliographic_status}): {what}")
+        for p in self.provenance:
+            if p.status != "verified":
+                notes.append(p.note or f"Data from {p.source} are {p.status}.")
+        return notes
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A registered trial without published results."""
+
+    id: str
+    path: str
+    registry_id: str
+    condition: str
+    design: str
+    population: str
+    intervention: str
+    status: str
+    source_description: str
+    source_ref: str
+    source_locator: str
+    verification_status: str
+    verification_note: str
+    acronym: str = ""
+    phase: str = ""
+    sponsor: str = ""
+    target_n: int | None = None
+    primary_outcome: str = ""
+    added: str = ""
+    updated: str = ""
+
+    @property
+    def registry_url(self) -> str:
+        """Public registry page for the identifier."""
+        if self.registry_id.startswith("NCT"):
+            return f"https://clinicaltrials.gov/study/{self.registry_id}"
+        if self.registry_id.startswith("ACTRN"):
+            return f"https://www.anzctr.org.au/ACTRN{self.registry_id[5:]}.aspx"
+        return f"https://www.isrctn.com/{self.registry_id}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the site renders from ``data/``: studies, trials and vocabularies."""
+
+    studies: tuple[Study, ...]
+    trials: tuple[Trial, ...]
+    vocabularies: Mapping[str, Vocabulary]
+
+    def vocab(self, name: str) -> Vocabulary:
+        """Return a vocabulary by name (``designs``, ``outcome_measures`` ...)."""
+        return self.vocabularies[name]
+
+    def study(self, study_id: str) -> Study:
+        """Return a study by id."""
+        for s in self.studies:
+            if s.id == study_id:
+                return s
+        raise KeyError(study_id)
+
+    def select(self, **criteria: str) -> list[Study]:
+        """Return studies matching every criterion (``condition``, ``design``, ``kind``).
+
+        ``kind`` is ``primary`` or ``review``, from the design vocabulary.
+        """
+        out = []
+        designs = self.vocabularies["designs"]
+        for s in self.studies:
+            ok = True
+            for name, wanted in criteria.items():
+                if name == "kind":
+                    have = designs[s.design].get("kind")
+                elif name == "group":
+                    have = s.population_group
+                else:
+                    have = getattr(s, name)
+                if have != wanted:
+                    ok = False
+                    break
+            if ok:
+                out.append(s)
+        return out
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return ""
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:g}"

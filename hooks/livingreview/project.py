@@ -1,0 +1,181 @@
+"""The whole review as one object: bibliography, catalog, and what pages compute from them.
+
+:func:`load_project` is the single entry point used by the MkDocs adapter and by
+``scripts/validate.py``: one loader, one validator, one list of problems.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import pages
+from .bibliography import Bibliography, load_bibliography
+from .citing import PageSource, check_keys
+from .errors import Problem, ProblemsFound, relative_path, sort_problems
+from .load import read_text
+from .markers import FILTERS, Marker, expand_markers
+from .model import Catalog, Study
+from .validate import load_catalog
+
+
+#: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
+_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Validated inputs of the review.
+
+    Attributes:
+        root: Directory holding ``data/`` and ``references.bib``.
+        catalog: Studies, trials and vocabularies.
+        bibliography: Parsed ``references.bib``.
+    """
+
+    root: Path
+    catalog: Catalog
+    bibliography: Bibliography
+
+
+def load_project(root: Path) -> Project:
+    """Load and validate ``references.bib`` and ``data/`` under ``root``.
+
+    Raises:
+        ProblemsFound: With every problem found in any input file.
+    """
+    root = Path(root)
+    bibliography, problems = load_bibliography(root / "references.bib", root)
+    catalog, found = load_catalog(root, bibliography)
+    problems.extend(found)
+    if problems or catalog is None:
+        raise ProblemsFound(problems)
+    return Project(root=root, catalog=catalog, bibliography=bibliography)
+
+
+def generated_sources(catalog: Catalog) -> list[str]:
+    """Return the source paths of every page the build generates (they must stay free)."""
+    return [pages.STUDIES_INDEX, "references.md"] + [
+        pages.study_src(s.id) for s in catalog.studies
+    ]
+
+
+def split_front_matter(content: str) -> tuple[str, int]:
+    """Return a page's Markdown without YAML front matter, and the lines removed."""
+    match = _FRONT_MATTER.match(content)
+    if not match:
+        return content, 0
+    return content[match.end() :], content.count("\n", 0, match.end())
+
+
+def check_docs(project: Project, docs_dir: Path) -> list[Problem]:
+    """Check hand-written pages: markers, citation keys, and collisions with generated pages.
+
+    Used by ``scripts/validate.py``; the build runs the same checks on the same functions.
+    """
+    problems: list[Problem] = []
+    generated = set(generated_sources(project.catalog))
+    for path in sorted(docs_dir.rglob("*.md")):
+        src = path.relative_to(docs_dir).as_posix()
+        rel = relative_path(path, project.root)
+        if src in generated:
+            msg = f"this page collides with the generated page '{src}'; rename or move it"
+            problems.append(Problem(rel, 1, None, "", msg))
+            continue
+        text, found = read_text(path, project.root)
+        problems.extend(found)
+        if text is None:
+            continue
+        body, offset = split_front_matter(text)
+        _, marker_problems = expand_page(project, body, src, rel, offset)
+        problems.extend(marker_problems)
+        problems.extend(check_keys(project.bibliography, PageSource(rel, body, offset)))
+    return problems
+
+
+def select_studies(catalog: Catalog, filters: dict[str, str]) -> list[Study]:
+    """Return the studies a marker's filters select."""
+    return catalog.select(**filters)
+
+
+def _filter_problems(catalog: Catalog, marker: Marker) -> str | None:
+    vocab_for = {"condition": "conditions", "design": "designs"}
+    for key, value in marker.filters.items():
+        if key in vocab_for and value not in catalog.vocab(vocab_for[key]):
+            allowed = ", ".join(catalog.vocab(vocab_for[key]).ids())
+            return f"unknown {key} '{value}' in marker; allowed: {allowed}"
+        if key == "kind" and value not in ("primary", "review"):
+            return f"unknown kind '{value}' in marker; allowed: primary, review"
+    return None
+
+
+def count(catalog: Catalog, what: str, filters: dict[str, str]) -> int | None:
+    """Compute a number for a ``[[count ...]]`` marker; ``None`` if ``what`` is unknown."""
+    if what == "trials":
+        wanted = filters.get("condition")
+        return sum(1 for t in catalog.trials if wanted in (None, t.condition))
+    if what == "participants":
+        selected = dict(filters)
+        selected.setdefault("kind", "primary")
+        return sum(s.n or 0 for s in catalog.select(**selected))
+    studies = catalog.select(**filters)
+    if what == "studies":
+        return len(studies)
+    if what == "designs":
+        return len({s.design for s in studies})
+    if what == "conditions":
+        return len({s.condition for s in studies})
+    return None
+
+
+def expand_page(
+    project: Project,
+    markdown: str,
+    page_src: str,
+    path: str,
+    line_offset: int = 0,
+    extra: dict[str, object] | None = None,
+) -> tuple[str, list[Problem]]:
+    """Expand every marker in one page.
+
+    Args:
+        project: The loaded review.
+        markdown: Page source (after front matter).
+        page_src: The page's path inside ``docs/`` (for relative links).
+        path: The page's path as printed in problems (``docs/index.md``).
+        line_offset: Lines of front matter before ``markdown``.
+        extra: Additional expanders by marker kind (figures register here).
+    """
+    catalog = project.catalog
+    problems: list[Problem] = []
+
+    def expand(marker: Marker) -> str | None:
+        bad = _filter_problems(catalog, marker)
+        if bad:
+            problems.append(Problem(path, marker.line, marker.column, "marker", bad))
+            return ""
+        if marker.kind == "count":
+            value = count(catalog, marker.what, marker.filters)
+            return None if value is None else str(value)
+        if marker.kind == "table":
+            if marker.what == "characteristics":
+                studies = select_studies(catalog, marker.filters)
+                return pages.characteristics_table(studies, catalog, page_src)
+            if marker.what == "trials":
+                wanted = marker.filters.get("condition")
+                trials = [t for t in catalog.trials if wanted in (None, t.condition)]
+                return pages.trials_table(trials, catalog)
+            if marker.what == "measures":
+                return pages.measures_table(catalog, page_src)
+            return None
+        handler = (extra or {}).get(marker.kind)
+        if callable(handler):
+            return handler(marker, page_src)
+        return None
+
+    text, found = expand_markers(markdown, path, expand, line_offset)
+    return text, sort_problems(problems + found)
+
+
+__all__ = ["FILTERS", "Project", "ProblemsFound", "count", "expand_page", "load_project"]

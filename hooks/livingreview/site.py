@@ -1,0 +1,148 @@
+"""One site build: what the MkDocs adapter asks of the library, event by event.
+
+Kept free of MkDocs imports so the whole pipeline can be driven and tested without MkDocs:
+the adapter passes plain strings (source paths, URLs, Markdown) and gets plain strings back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import exports, pages
+from .bibliography import Formatter
+from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
+from .errors import Problem, relative_path
+from .project import Project, expand_page, load_project, split_front_matter
+
+REFERENCES_SRC = "references.md"
+DEFAULT_STYLE = "american-medical-association"
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    """A page the build adds in memory (never written into ``docs/``)."""
+
+    src: str
+    content: str
+    in_nav: bool
+    record: str = ""
+
+
+@dataclass
+class SiteBuild:
+    """State of one build, created afresh at every ``on_config``.
+
+    Attributes:
+        root: Project root (holds ``mkdocs.yml``, ``data/``, ``references.bib``).
+        docs_dir: The hand-written pages.
+        options: ``extra.review`` from ``mkdocs.yml`` (``style``, ``repo_url``, ...).
+    """
+
+    root: Path
+    docs_dir: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    project: Project | None = None
+    citer: Citer | None = None
+    _expanded: dict[str, str] = field(default_factory=dict)
+    _records: dict[str, str] = field(default_factory=dict)
+
+    def load(self) -> None:
+        """Load and validate every input (raises ``ProblemsFound``)."""
+        self.project = load_project(self.root)
+        style = str(self.options.get("style", DEFAULT_STYLE))
+        formatter = Formatter(self.project.bibliography, style=style, root=self.root)
+        self.citer = Citer(self.project.bibliography, formatter)
+
+    def _edit_link(self, record: str) -> str:
+        repo = str(self.options.get("repo_url", "")).rstrip("/")
+        branch = str(self.options.get("branch", "main"))
+        return f"{repo}/edit/{branch}/{record}" if repo else record
+
+    def generated_pages(self) -> list[GeneratedPage]:
+        """Return the pages generated from the data."""
+        assert self.project is not None
+        catalog = self.project.catalog
+        out = [
+            GeneratedPage(pages.STUDIES_INDEX, pages.studies_index(catalog), in_nav=True),
+            GeneratedPage(REFERENCES_SRC, "# References\n", in_nav=True),
+        ]
+        for study in catalog.studies:
+            src = pages.study_src(study.id)
+            self._records[src] = study.path
+            content = pages.study_page(study, catalog, self._edit_link(study.path))
+            out.append(GeneratedPage(src, content, in_nav=False, record=study.path))
+        return out
+
+    def collision(self, src: str, existing: str | None) -> Problem:
+        """Return the problem for a hand-written page at a generated page's path."""
+        where = relative_path(existing, self.root) if existing else f"docs/{src}"
+        return Problem(
+            where,
+            1,
+            None,
+            "",
+            f"this page collides with the generated page '{src}'; rename or move it",
+        )
+
+    def record_for(self, src: str) -> str | None:
+        """Return the data file behind a generated page, if any."""
+        return self._records.get(src)
+
+    def edit_url(self, repo_url: str, edit_uri: str, record: str) -> str:
+        """Return the URL that opens a record for editing in the repository."""
+        base = edit_uri.rstrip("/")
+        if base.endswith("docs"):
+            base = base[: -len("docs")].rstrip("/")
+        return f"{repo_url.rstrip('/')}/{base}/{record}" if base else f"{repo_url}/{record}"
+
+    def prepare(self, sources: list[tuple[str, str, str, bool]]) -> list[Problem]:
+        """Expand markers in every page and number all citations, in reading order.
+
+        Args:
+            sources: (src path, URL, raw content, generated?) for every page, nav order first.
+        """
+        assert self.project is not None and self.citer is not None
+        problems: list[Problem] = []
+        collected: list[PageSource] = []
+        for src, _url, content, generated in sources:
+            if src == REFERENCES_SRC:
+                continue
+            body, offset = split_front_matter(content)
+            path = self._records.get(src) or (f"{src}" if generated else self._doc_path(src))
+            expanded, found = expand_page(self.project, body, src, path, offset)
+            problems.extend(found)
+            self._expanded[src] = expanded
+            # Positions of citations are reported against the unexpanded source when the page
+            # is hand-written; tables inserted by markers cite only validated record keys.
+            collected.append(PageSource(path, expanded if generated else body, offset))
+        problems.extend(self.citer.collect(collected))
+        return problems
+
+    def _doc_path(self, src: str) -> str:
+        return relative_path(self.docs_dir / src, self.root)
+
+    def page_markdown(self, src: str, url: str, markdown: str) -> str:
+        """Return the final Markdown of a page: markers expanded, citations rendered."""
+        assert self.citer is not None
+        if src == REFERENCES_SRC:
+            return self.citer.references_page(url)
+        text = self._expanded.get(src, markdown)
+        text, cited = self.citer.render(text, url)
+        return text + self.citer.reference_list(cited, url)
+
+    def write_downloads(self, site_dir: Path) -> None:
+        """Write references.bib/.ris/.json (cited entries only) into the built site."""
+        assert self.project is not None and self.citer is not None
+        keys = self.citer.ordered(self.citer.numbers)
+        target = site_dir / DOWNLOADS_DIR
+        target.mkdir(parents=True, exist_ok=True)
+        bib = self.project.bibliography
+        contents = {
+            DOWNLOADS[0]: exports.to_bibtex(bib, keys),
+            DOWNLOADS[1]: exports.to_ris(bib, keys),
+            DOWNLOADS[2]: exports.to_csl_json(bib, keys),
+        }
+        for name, text in contents.items():
+            (target / name).write_text(text, encoding="utf-8")

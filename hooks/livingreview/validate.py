@@ -1,0 +1,715 @@
+"""Validate loaded documents into the immutable model, collecting every problem.
+
+Checks run in three layers: the loader (syntax, duplicate keys, YAML 1.1 surprises), the JSON
+Schemas in ``data/schema/`` (shape, types, ranges), then cross-checks that a schema cannot
+express (ids equal to file names and unique, vocabulary terms, reference keys, ordered ranges,
+events within n, real dates not in the future).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from .errors import Problem, relative_path
+from .load import Document, FieldPath, format_field, load_yaml
+from .model import (
+    Arm,
+    Catalog,
+    Discrepancy,
+    Dose,
+    Effect,
+    Outcome,
+    Provenance,
+    Quantity,
+    RiskOfBias,
+    Source,
+    Study,
+    Term,
+    Trial,
+    Vocabulary,
+)
+
+#: Vocabularies every dataset needs, by file stem in ``data/vocabularies/``.
+REQUIRED_VOCABULARIES = (
+    "conditions",
+    "diagnoses",
+    "comorbidities",
+    "designs",
+    "drugs",
+    "routes",
+    "comparators",
+    "outcome_measures",
+    "result_categories",
+    "co_intervention_kinds",
+    "trial_statuses",
+    "effect_measures",
+)
+
+#: Which vocabulary each term field of a study record draws from.
+_STUDY_TERMS: tuple[tuple[str, str], ...] = (
+    ("condition", "conditions"),
+    ("design", "designs"),
+    ("diagnoses[]", "diagnoses"),
+    ("comorbidities[]", "comorbidities"),
+    ("intervention.drug", "drugs"),
+    ("intervention.routes[]", "routes"),
+    ("co_interventions[].kind", "co_intervention_kinds"),
+    ("comparator", "comparators"),
+    ("outcomes[].measure", "outcome_measures"),
+    ("outcomes[].effect.measure", "effect_measures"),
+    ("result.category", "result_categories"),
+)
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+class KeySet(Protocol):
+    """What the validator needs from the bibliography: membership and suggestions."""
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def suggest(self, key: str) -> list[str]: ...
+
+
+def today() -> dt.date:
+    """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    return dt.date.today()
+
+
+def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem]]:
+    """Load and validate everything under ``root/data`` into a :class:`Catalog`.
+
+    Args:
+        root: Directory holding ``data/``.
+        keys: The loaded bibliography (for reference keys).
+
+    Returns:
+        The catalog, or ``None`` when any problem was found, and every problem.
+    """
+    data = root / "data"
+    problems: list[Problem] = []
+    if not data.is_dir():
+        return None, [Problem(relative_path(data, root), None, None, "", "directory not found")]
+    vocabularies = _load_vocabularies(root, problems)
+    studies = _load_records(root, "studies", "study", problems)
+    trials = _load_records(root, "trials", "trial", problems)
+    if problems and not vocabularies:
+        return None, problems
+    study_models = []
+    for doc in studies:
+        count = len(problems)
+        _check_study(doc, vocabularies, keys, problems)
+        if len(problems) == count:
+            study_models.append(_build_study(doc))
+    trial_models = []
+    for doc in trials:
+        count = len(problems)
+        _check_trial(doc, vocabularies, keys, problems)
+        if len(problems) == count:
+            trial_models.append(_build_trial(doc))
+    if problems:
+        return None, problems
+    catalog = Catalog(
+        studies=tuple(sorted(study_models, key=lambda s: (s.year, s.id))),
+        trials=tuple(sorted(trial_models, key=lambda t: t.id)),
+        vocabularies=MappingProxyType(vocabularies),
+    )
+    return catalog, []
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+@cache
+def _schema_validator(path: str, mtime_ns: int) -> jsonschema.Draft202012Validator:
+    schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_validator(root: Path, name: str) -> jsonschema.Draft202012Validator:
+    """Return the validator for ``data/schema/<name>.schema.json`` (cached while unchanged)."""
+    path = root / "data" / "schema" / f"{name}.schema.json"
+    return _schema_validator(str(path), path.stat().st_mtime_ns)
+
+
+def _record_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if path.suffix == ".yaml":
+            files.append(path)
+        else:
+            rel = relative_path(path, root)
+            msg = "unexpected file; records are YAML files named <id>.yaml"
+            problems.append(Problem(rel, None, None, "", msg))
+    return files
+
+
+def _load_records(root: Path, folder: str, schema: str, problems: list[Problem]) -> list[Document]:
+    docs = []
+    files = _record_files(root / "data" / folder, root, problems)
+    _check_id_collisions(files, root, problems)
+    validator = schema_validator(root, schema)
+    for path in files:
+        doc, found = load_yaml(path, root)
+        problems.extend(found)
+        if doc is None:
+            continue
+        if _schema_problems(doc, validator, problems, already=found):
+            continue
+        stem = path.name[: -len(".yaml")]
+        if doc.data.get("id") != stem:
+            line, col = doc.position(("id",))
+            msg = f"id '{doc.data.get('id')}' must equal the file name '{stem}'"
+            problems.append(Problem(doc.path, line, col, "id", msg))
+            continue
+        if not found:
+            docs.append(doc)
+    return docs
+
+
+def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabulary]:
+    folder = root / "data" / "vocabularies"
+    validator = schema_validator(root, "vocabulary")
+    vocabularies: dict[str, Vocabulary] = {}
+    for path in _record_files(folder, root, problems):
+        doc, found = load_yaml(path, root)
+        problems.extend(found)
+        if doc is None or found or _schema_problems(doc, validator, problems):
+            continue
+        stem = path.stem
+        if doc.data["name"] != stem:
+            line, col = doc.position(("name",))
+            msg = f"vocabulary name '{doc.data['name']}' must equal the file name '{stem}'"
+            problems.append(Problem(doc.path, line, col, "name", msg))
+            continue
+        terms = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(doc.data["terms"]):
+            key = raw["id"].casefold()
+            if key in seen:
+                line, col = doc.position(("terms", i, "id"))
+                msg = f"duplicate term '{raw['id']}' (also terms[{seen[key]}])"
+                problems.append(Problem(doc.path, line, col, f"terms[{i}].id", msg))
+                continue
+            seen[key] = i
+            extra = {
+                k: v
+                for k, v in raw.items()
+                if k not in ("id", "label", "abbreviation", "description")
+            }
+            terms.append(
+                Term(
+                    id=raw["id"],
+                    label=raw["label"],
+                    abbreviation=raw.get("abbreviation", ""),
+                    description=raw.get("description", ""),
+                    extra=MappingProxyType(extra),
+                )
+            )
+        vocabularies[stem] = Vocabulary(stem, tuple(terms))
+    for name in REQUIRED_VOCABULARIES:
+        if name not in vocabularies and not any(p.path.endswith(f"/{name}.yaml") for p in problems):
+            rel = f"data/vocabularies/{name}.yaml"
+            problems.append(Problem(rel, None, None, "", "required vocabulary file is missing"))
+    return vocabularies
+
+
+def _check_id_collisions(files: list[Path], root: Path, problems: list[Problem]) -> None:
+    """Report file names that differ only by case, Unicode normalization or invisible marks.
+
+    Such names would map to the same URL on case-insensitive hosts and look identical to a
+    reviewer, so the second one is an error even where the file system keeps both.
+    """
+    seen: dict[str, Path] = {}
+    for path in files:
+        stem = path.name[: -len(".yaml")]
+        key = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", stem)).casefold()
+        if key in seen:
+            rel = relative_path(path, root)
+            other = relative_path(seen[key], root)
+            msg = (
+                f"record id '{stem}' collides with '{other}' (ids must differ by more than "
+                "case, Unicode normalization or invisible characters)"
+            )
+            problems.append(Problem(rel, 1, None, "id", msg))
+        else:
+            seen[key] = path
+
+
+def _schema_problems(
+    doc: Document,
+    validator: jsonschema.Draft202012Validator,
+    problems: list[Problem],
+    already: Iterable[Problem] = (),
+) -> bool:
+    """Append schema problems for ``doc``; return True if there were any.
+
+    Problems the loader already reported for a field (an ambiguous YAML 1.1 value) are not
+    reported again as a type error.
+    """
+    reported = {p.field for p in already}
+    found = False
+    for error in sorted(
+        validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        for problem in _explain(doc, error, validator.schema):
+            if problem.field in reported:
+                continue
+            problems.append(problem)
+            found = True
+    return found
+
+
+def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> list[Problem]:
+    path: FieldPath = tuple(error.absolute_path)
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        return _explain(doc, best_match(error.context), schema)
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        line, col = doc.position(path)
+        return [
+            Problem(doc.path, line, col, format_field((*path, name)), "required field is missing")
+            for name in missing
+        ]
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        out = []
+        for name in error.instance:
+            if name in allowed:
+                continue
+            line, col = doc.position((*path, name), key=True)
+            hint = _did_you_mean(name, allowed)
+            msg = f"unknown field '{name}'{hint}; allowed: {', '.join(allowed)}"
+            out.append(Problem(doc.path, line, col, format_field((*path, name)), msg))
+        return out
+    line, col = doc.position(path)
+    field = format_field(path)
+    value = error.instance
+    if error.validator == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        msg = f"expected {_article(wanted)}, got {_describe(value)}"
+    elif error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        msg = f"{_describe(value)} is not allowed; allowed: {allowed}"
+    elif error.validator == "pattern":
+        desc = error.schema.get("description", "")
+        msg = f"{_describe(value)} has the wrong form" + (f": {desc}" if desc else "")
+    elif error.validator in ("minimum", "exclusiveMinimum"):
+        op = "at least" if error.validator == "minimum" else "more than"
+        msg = f"{_describe(value)} is too small; must be {op} {error.validator_value}"
+    elif error.validator in ("maximum", "exclusiveMaximum"):
+        op = "at most" if error.validator == "maximum" else "less than"
+        msg = f"{_describe(value)} is too large; must be {op} {error.validator_value}"
+    elif error.validator in ("minItems", "minLength", "minProperties"):
+        msg = "must not be empty"
+    elif error.validator in ("maxLength",):
+        msg = f"text is too long; at most {error.validator_value} characters"
+    else:
+        msg = error.message
+    return [Problem(doc.path, line, col, field, msg)]
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"text '{shown}'"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- cross-checks --------------------------------------------------------------------------
+
+
+def _walk(data: Any, spec: str) -> list[tuple[FieldPath, Any]]:
+    """Return (path, value) for a field spec such as ``outcomes[].measure``."""
+    results: list[tuple[FieldPath, Any]] = [((), data)]
+    for part in spec.split("."):
+        many = part.endswith("[]")
+        name = part[:-2] if many else part
+        nxt: list[tuple[FieldPath, Any]] = []
+        for path, value in results:
+            if not isinstance(value, dict) or name not in value:
+                continue
+            child = value[name]
+            if many:
+                if isinstance(child, list):
+                    nxt.extend(((*path, name, i), v) for i, v in enumerate(child))
+            else:
+                nxt.append(((*path, name), child))
+        results = nxt
+    return results
+
+
+def _problem(doc: Document, path: FieldPath, message: str) -> Problem:
+    line, col = doc.position(path)
+    return Problem(doc.path, line, col, format_field(path), message)
+
+
+def _check_terms(
+    doc: Document,
+    specs: Iterable[tuple[str, str]],
+    vocabularies: dict[str, Vocabulary],
+    problems: list[Problem],
+) -> None:
+    for spec, vocab_name in specs:
+        vocab = vocabularies.get(vocab_name)
+        if vocab is None:
+            continue
+        for path, value in _walk(doc.data, spec):
+            if value not in vocab:
+                hint = _did_you_mean(str(value), vocab.ids())
+                msg = (
+                    f"'{value}' is not in vocabularies/{vocab_name}.yaml{hint}; "
+                    f"allowed: {', '.join(vocab.ids())}"
+                )
+                problems.append(_problem(doc, path, msg))
+
+
+def _check_keys(doc: Document, specs: Iterable[str], keys: KeySet, problems: list[Problem]) -> None:
+    for spec in specs:
+        for path, value in _walk(doc.data, spec):
+            if value in keys:
+                continue
+            suggestions = keys.suggest(str(value))
+            hint = f"; did you mean '{suggestions[0]}'?" if suggestions else ""
+            problems.append(
+                _problem(
+                    doc, path, f"unknown reference key '{value}' (not in references.bib){hint}"
+                )
+            )
+
+
+def _check_dates(doc: Document, problems: list[Problem]) -> None:
+    parsed: dict[str, dt.date] = {}
+    for name in ("added", "updated"):
+        value = doc.data.get(name)
+        if not isinstance(value, str) or not _DATE.match(value):
+            continue
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            problems.append(_problem(doc, (name,), f"'{value}' is not a real date (YYYY-MM-DD)"))
+            continue
+        if day > today():
+            problems.append(_problem(doc, (name,), f"date {value} is in the future"))
+            continue
+        parsed[name] = day
+    if "added" in parsed and "updated" in parsed and parsed["updated"] < parsed["added"]:
+        problems.append(_problem(doc, ("updated",), "updated date is before the added date"))
+
+
+def _check_range(doc: Document, path: FieldPath, obj: Any, problems: list[Problem]) -> None:
+    if (
+        isinstance(obj, dict)
+        and isinstance(obj.get("min"), (int, float))
+        and isinstance(obj.get("max"), (int, float))
+    ):
+        if obj["min"] > obj["max"]:
+            problems.append(
+                _problem(
+                    doc, (*path, "min"), f"range is reversed: min {obj['min']} > max {obj['max']}"
+                )
+            )
+
+
+def _check_numbers(doc: Document, problems: list[Problem]) -> None:
+    data = doc.data
+    for spec in (
+        "participants.age_years",
+        "participants.illness_duration_years",
+        "intervention.dose",
+        "intervention.sessions",
+        "intervention.session_minutes",
+    ):
+        for path, obj in _walk(data, spec):
+            _check_range(doc, path, obj, problems)
+    participants = data.get("participants", {})
+    n = participants.get("n")
+    if (
+        isinstance(n, int)
+        and isinstance(participants.get("n_female"), int)
+        and participants["n_female"] > n
+    ):
+        problems.append(
+            _problem(
+                doc,
+                ("participants", "n_female"),
+                f"n_female {participants['n_female']} exceeds n {n}",
+            )
+        )
+    for path, group in _walk(data, "participants.groups[]"):
+        if isinstance(n, int) and isinstance(group.get("n"), int) and group["n"] > n:
+            problems.append(
+                _problem(doc, (*path, "n"), f"group size {group['n']} exceeds participants.n {n}")
+            )
+    for path, arm in _walk(data, "outcomes[].arms[]"):
+        events, arm_n = arm.get("events"), arm.get("n")
+        if isinstance(events, int) and isinstance(arm_n, int) and events > arm_n:
+            problems.append(
+                _problem(doc, (*path, "events"), f"events {events} exceed the arm's n {arm_n}")
+            )
+    for path, effect in _walk(data, "outcomes[].effect"):
+        lo, hi, est = effect.get("ci_lower"), effect.get("ci_upper"), effect.get("estimate")
+        if (lo is None) != (hi is None):
+            problems.append(_problem(doc, path, "give both ci_lower and ci_upper, or neither"))
+        elif lo is not None and hi is not None:
+            if lo > hi:
+                problems.append(
+                    _problem(
+                        doc,
+                        (*path, "ci_lower"),
+                        f"confidence interval is reversed: lower {lo} > upper {hi}",
+                    )
+                )
+            elif isinstance(est, (int, float)) and not lo <= est <= hi:
+                problems.append(
+                    _problem(
+                        doc,
+                        (*path, "estimate"),
+                        f"estimate {est} lies outside its interval {lo} to {hi}",
+                    )
+                )
+        if effect.get("measure") == "RR" and any(
+            isinstance(v, (int, float)) and v <= 0 for v in (lo, hi, est)
+        ):
+            problems.append(_problem(doc, path, "a risk ratio and its interval must be positive"))
+
+
+def _check_study(
+    doc: Document, vocabularies: dict[str, Vocabulary], keys: KeySet, problems: list[Problem]
+) -> None:
+    data = doc.data
+    _check_terms(doc, _STUDY_TERMS, vocabularies, problems)
+    _check_keys(
+        doc,
+        (
+            "references[]",
+            "provenance[].source",
+            "outcomes[].source.ref",
+            "discrepancies[].values[].source.ref",
+            "risk_of_bias[].source.ref",
+        ),
+        keys,
+        problems,
+    )
+    _check_dates(doc, problems)
+    _check_numbers(doc, problems)
+    designs = vocabularies.get("designs")
+    if designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary":
+        if "n" not in data["participants"]:
+            problems.append(
+                _problem(
+                    doc,
+                    ("participants", "n"),
+                    "required field is missing (primary studies must give n)",
+                )
+            )
+    diagnoses = vocabularies.get("diagnoses")
+    if diagnoses:
+        for path, code in _walk(data, "diagnoses[]"):
+            if code in diagnoses and diagnoses[code].get("condition") not in (
+                None,
+                data["condition"],
+            ):
+                problems.append(
+                    _problem(
+                        doc,
+                        path,
+                        f"diagnosis '{code}' belongs to condition '{diagnoses[code].get('condition')}', not '{data['condition']}'",
+                    )
+                )
+    refs = data["references"]
+    seen: set[str] = set()
+    for i, ref in enumerate(refs):
+        if ref in seen:
+            problems.append(_problem(doc, ("references", i), f"reference '{ref}' is listed twice"))
+        seen.add(ref)
+    for path, source in _walk(data, "provenance[].source"):
+        if source not in refs:
+            problems.append(
+                _problem(
+                    doc, path, f"provenance source '{source}' must also be listed in references"
+                )
+            )
+
+
+def _check_trial(
+    doc: Document, vocabularies: dict[str, Vocabulary], keys: KeySet, problems: list[Problem]
+) -> None:
+    _check_terms(
+        doc, (("condition", "conditions"), ("status", "trial_statuses")), vocabularies, problems
+    )
+    _check_keys(doc, ("source.ref",), keys, problems)
+    _check_dates(doc, problems)
+    if doc.data["registry_id"].lower() != doc.data["id"]:
+        problems.append(
+            _problem(
+                doc,
+                ("registry_id",),
+                f"registry_id '{doc.data['registry_id']}' does not match id '{doc.data['id']}'",
+            )
+        )
+
+
+# --- building the model --------------------------------------------------------------------
+
+
+def _quantity(raw: dict[str, Any] | None) -> Quantity | None:
+    return Quantity(**raw) if raw else None
+
+
+def _source(raw: dict[str, Any]) -> Source:
+    return Source(ref=raw["ref"], locator=raw["locator"])
+
+
+def _build_study(doc: Document) -> Study:
+    d = doc.data
+    pop, part, inter, res = d["population"], d["participants"], d["intervention"], d["result"]
+    outcomes = []
+    for o in d.get("outcomes", []):
+        effect = Effect(**o["effect"]) if "effect" in o else None
+        arms = tuple(Arm(**a) for a in o.get("arms", []))
+        outcomes.append(
+            Outcome(
+                measure=o["measure"],
+                finding=o["finding"],
+                source=_source(o["source"]),
+                primary=o.get("primary", False),
+                timepoint=o.get("timepoint", ""),
+                arms=arms,
+                effect=effect,
+            )
+        )
+    return Study(
+        id=d["id"],
+        path=doc.path,
+        condition=d["condition"],
+        design=d["design"],
+        summary=d["summary"],
+        population=pop["description"],
+        population_group=pop.get("group", "not-applicable"),
+        setting=pop.get("setting", ""),
+        country=pop.get("country", ""),
+        n=part.get("n"),
+        n_female=part.get("n_female"),
+        female_percent=part.get("female_percent"),
+        age_years=_quantity(part.get("age_years")),
+        illness_duration_years=_quantity(part.get("illness_duration_years")),
+        studies_included=part.get("studies_included"),
+        groups=tuple((g["name"], g["n"]) for g in part.get("groups", [])),
+        diagnoses=tuple(d["diagnoses"]),
+        comorbidities=tuple(d.get("comorbidities", [])),
+        drug=inter["drug"],
+        routes=tuple(inter["routes"]),
+        dose=Dose(**inter["dose"]) if "dose" in inter else None,
+        sessions=_quantity(inter.get("sessions")),
+        session_minutes=_quantity(inter.get("session_minutes")),
+        schedule=inter.get("schedule", ""),
+        intervention_description=inter.get("description", ""),
+        co_interventions=tuple(
+            (c["kind"], c["description"]) for c in d.get("co_interventions", [])
+        ),
+        comparator=d["comparator"],
+        comparator_detail=d.get("comparator_detail", ""),
+        follow_up=d.get("follow_up", ""),
+        outcomes=tuple(outcomes),
+        result_category=res["category"],
+        result_summary=res["summary"],
+        adverse_events=d.get("adverse_events", ""),
+        registration=d.get("registration", ""),
+        url=d.get("url", ""),
+        discrepancies=tuple(
+            Discrepancy(x["field"], tuple((v["value"], _source(v["source"])) for v in x["values"]))
+            for x in d.get("discrepancies", [])
+        ),
+        references=tuple(d["references"]),
+        provenance=tuple(
+            Provenance(
+                source=p["source"],
+                covers=tuple(p["covers"]),
+                status=p["status"],
+                locator=p.get("locator", ""),
+                note=p.get("note", ""),
+            )
+            for p in d["provenance"]
+        ),
+        bibliographic_status=d["bibliographic"]["status"],
+        bibliographic_note=d["bibliographic"].get("note", ""),
+        risk_of_bias=tuple(
+            RiskOfBias(
+                r["tool"], _source(r["source"]), MappingProxyType(dict(r["domains"])), r["overall"]
+            )
+            for r in d.get("risk_of_bias", [])
+        ),
+        notes=tuple(d.get("notes", [])),
+        added=d["added"],
+        updated=d["updated"],
+    )
+
+
+def _build_trial(doc: Document) -> Trial:
+    d = doc.data
+    return Trial(
+        id=d["id"],
+        path=doc.path,
+        registry_id=d["registry_id"],
+        condition=d["condition"],
+        design=d["design"],
+        population=d["population"],
+        intervention=d["intervention"],
+        status=d["status"],
+        source_description=d["source"]["description"],
+        source_ref=d["source"].get("ref", ""),
+        source_locator=d["source"].get("locator", ""),
+        verification_status=d["verification"]["status"],
+        verification_note=d["verification"].get("note", ""),
+        acronym=d.get("acronym", ""),
+        phase=d.get("phase", ""),
+        sponsor=d.get("sponsor", ""),
+        target_n=d.get("target_n"),
+        primary_outcome=d.get("primary_outcome", ""),
+        added=d["added"],
+        updated=d["updated"],
+    )
+
+
+Checker = Callable[[Document], None]

@@ -1,0 +1,95 @@
+"""MkDocs adapter: the only module that imports MkDocs.
+
+Each event is a few lines that call the plain library in ``hooks/livingreview/``. Data are
+loaded inside events (never at import), because ``mkdocs serve`` does not reload hook modules;
+the library caches parsed inputs by content, so unchanged files are not parsed again.
+
+Event order in one build: ``on_config`` -> ``on_files`` (load + validate, add generated pages)
+-> ``on_nav`` (expand markers and number citations across all pages in reading order) ->
+``on_page_markdown`` per page (insert the prepared Markdown) -> ``on_post_build`` (downloads).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from livingreview.errors import Problem, ProblemsFound
+from livingreview.site import SiteBuild
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+# A logger under "mkdocs." so that `mkdocs build --strict` counts our warnings.
+log = logging.getLogger("mkdocs.hooks.livingreview")
+
+_build: SiteBuild | None = None
+
+
+def _fail(problems: list[Problem]) -> None:
+    for problem in problems:
+        log.error(problem.format())
+    raise PluginError(f"{len(problems)} problem(s) in the review's inputs; see the lines above.")
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
+    """Start a new build: forget the previous build's state (the library keeps its caches)."""
+    global _build
+    root = Path(config.config_file_path).parent
+    options: dict[str, Any] = dict(config.extra.get("review", {}))
+    _build = SiteBuild(root=root, docs_dir=Path(config.docs_dir), options=options)
+    return None
+
+
+def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
+    """Load and validate the data; add the generated pages as virtual files."""
+    assert _build is not None
+    try:
+        _build.load()
+    except ProblemsFound as exc:
+        _fail(exc.problems)
+    problems: list[Problem] = []
+    for page in _build.generated_pages():
+        existing = files.get_file_from_path(page.src)
+        if existing is not None:
+            problems.append(_build.collision(page.src, existing.abs_src_path))
+            continue
+        inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
+        files.append(File.generated(config, page.src, content=page.content, inclusion=inclusion))
+    if problems:
+        _fail(problems)
+    return files
+
+
+def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
+    """Expand markers and number citations over every page, in reading order, before rendering."""
+    assert _build is not None
+    ordered = [page.file for page in nav.pages]
+    in_nav = {f.src_uri for f in ordered}
+    rest = sorted(
+        (f for f in files.documentation_pages() if f.src_uri not in in_nav),
+        key=lambda f: f.src_uri,
+    )
+    sources = [(f.src_uri, f.url, f.content_string, f.generated_by is not None) for f in ordered + rest]
+    problems = _build.prepare(sources)
+    if problems:
+        _fail(problems)
+    return nav
+
+
+def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+    """Return the page's prepared Markdown (markers expanded, citations numbered)."""
+    assert _build is not None
+    record = _build.record_for(page.file.src_uri)
+    if record is not None and config.repo_url:
+        page.edit_url = _build.edit_url(config.repo_url, config.edit_uri or "", record)
+    return _build.page_markdown(page.file.src_uri, page.file.url, markdown)
+
+
+def on_post_build(*, config: MkDocsConfig) -> None:
+    """Write the bibliography downloads into the built site."""
+    assert _build is not None
+    _build.write_downloads(Path(config.site_dir))
