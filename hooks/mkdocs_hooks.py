@@ -73,14 +73,18 @@ def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigat
         (f for f in files.documentation_pages() if f.src_uri not in in_nav),
         key=lambda f: f.src_uri,
     )
-    sources = [(f.src_uri, f.url, f.content_string, f.generated_by is not None) for f in ordered + rest]
+    sources = [
+        (f.src_uri, f.url, f.content_string, f.generated_by is not None) for f in ordered + rest
+    ]
     problems = _build.prepare(sources)
     if problems:
         _fail(problems)
     return nav
 
 
-def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+def on_page_markdown(
+    markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+) -> str | None:
     """Return the page's prepared Markdown (markers expanded, citations numbered)."""
     assert _build is not None
     record = _build.record_for(page.file.src_uri)

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-import _paths  # noqa: F401  (puts hooks/ on sys.path)
+import _paths
 from livingreview.errors import Problem, ProblemsFound, sort_problems
 from livingreview.project import check_docs, load_project
 

@@ -52,7 +52,9 @@ def project_copy(tmp_path: Path) -> Callable[..., Path]:
             shutil.copytree(ROOT / "docs", root / "docs")
         if site:
             shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-            shutil.copytree(ROOT / "hooks", root / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                ROOT / "hooks", root / "hooks", ignore=shutil.ignore_patterns("__pycache__")
+            )
             if (ROOT / "overrides").exists():
                 shutil.copytree(ROOT / "overrides", root / "overrides")
         return root

@@ -25,18 +25,42 @@ def test_values_keep_their_positions() -> None:
 @pytest.mark.parametrize(
     ("case", "text", "expected"),
     [
-        ("duplicate_key", "a: 1\nb: 2\na: 3\n", "f:3:1: error: a: duplicate key 'a' (first defined on line 1)"),
+        (
+            "duplicate_key",
+            "a: 1\nb: 2\na: 3\n",
+            "f:3:1: error: a: duplicate key 'a' (first defined on line 1)",
+        ),
         ("anchor", "a: &x 1\nb: *x\n", "f:1:4: error: YAML anchor '&x' is not allowed"),
-        ("alias_bomb", "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", "f:1:4: error: YAML anchor '&a'"),
-        ("python_tag", "a: !!python/object/apply:os.system [echo]\n", "f:1:4: error: YAML tag '!!python/object/apply:os.system' is not allowed"),
+        (
+            "alias_bomb",
+            "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n",
+            "f:1:4: error: YAML anchor '&a'",
+        ),
+        (
+            "python_tag",
+            "a: !!python/object/apply:os.system [echo]\n",
+            "f:1:4: error: YAML tag '!!python/object/apply:os.system' is not allowed",
+        ),
         ("custom_tag", "a: !custom x\n", "f:1:4: error: YAML tag '!custom' is not allowed"),
-        ("tab_indent", "a:\n\tb: 1\n", "f:2:1: error: YAML syntax: tab character used for indentation"),
-        ("several_documents", "a: 1\n---\nb: 2\n", "f:2:1: error: YAML syntax: file holds several YAML documents"),
+        (
+            "tab_indent",
+            "a:\n\tb: 1\n",
+            "f:2:1: error: YAML syntax: tab character used for indentation",
+        ),
+        (
+            "several_documents",
+            "a: 1\n---\nb: 2\n",
+            "f:2:1: error: YAML syntax: file holds several YAML documents",
+        ),
         ("top_level_list", "- a\n- b\n", "f:1:1: error: top level is a list"),
         ("top_level_scalar", "just text\n", "f:1:1: error: top level is a single value"),
         ("empty", "", "f:1: error: file is empty"),
         ("only_comments", "# nothing\n", "f:1: error: file is empty"),
-        ("merge_key", "a: 1\nb:\n  <<: {c: 1}\n", "f:3:3: error: b: YAML merge keys ('<<') are not allowed"),
+        (
+            "merge_key",
+            "a: 1\nb:\n  <<: {c: 1}\n",
+            "f:3:3: error: b: YAML merge keys ('<<') are not allowed",
+        ),
     ],
 )
 def test_refusals(case: str, text: str, expected: str) -> None:

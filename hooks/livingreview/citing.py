@@ -81,8 +81,12 @@ class Citer:
         """Return the formatted reference as HTML."""
         return self._html.get(key) or html.escape(self.plain(key))
 
+    @staticmethod
+    def _href(key: str, page_url: str) -> str:
+        return relative_url(f"{REFERENCES_URL}#{anchor(key)}", page_url)
+
     def _link(self, key: str, text: str, page_url: str) -> str:
-        href = relative_url(f"{REFERENCES_URL}#{anchor(key)}", page_url)
+        href = self._href(key, page_url)
         title = html.escape(self.plain(key), quote=True)
         return f'<a class="citation-ref" href="{href}" title="{title}">{text}</a>'
 
@@ -136,18 +140,20 @@ class Citer:
         """Return keys in reference-number order."""
         return sorted(set(keys), key=lambda k: self.numbers.get(k, 10**9))
 
-    def reference_list(self, keys: Iterable[str], page_url: str, *, heading: str = "References") -> str:
+    def reference_list(
+        self, keys: Iterable[str], page_url: str, *, heading: str = "References"
+    ) -> str:
         """Return a page's own reference list (Markdown heading + HTML list)."""
         keys = self.ordered(keys)
         if not keys:
             return ""
         items = "\n".join(
             f'<li value="{self.numbers[k]}">{self.reference_html(k)}'
-            f' <a class="reference-backlink" href="{relative_url(REFERENCES_URL + "#" + anchor(k), page_url)}"'
+            f' <a class="reference-backlink" href="{self._href(k, page_url)}"'
             f' title="All references">↗</a></li>'
             for k in keys
         )
-        return f"\n\n## {heading}\n\n<ol class=\"review-references\">\n{items}\n</ol>\n"
+        return f'\n\n## {heading}\n\n<ol class="review-references">\n{items}\n</ol>\n'
 
     def references_page(self, page_url: str) -> str:
         """Return the Markdown of the References page: every cited entry with its links."""
@@ -160,9 +166,7 @@ class Citer:
             "Download the cited references: "
             + ", ".join(
                 f'<a href="{relative_url(DOWNLOADS_DIR + name, page_url)}" download>{label}</a>'
-                for name, label in zip(
-                    DOWNLOADS, ("BibTeX", "RIS", "CSL-JSON"), strict=True
-                )
+                for name, label in zip(DOWNLOADS, ("BibTeX", "RIS", "CSL-JSON"), strict=True)
             )
             + ".",
             "",
@@ -188,7 +192,9 @@ class Citer:
         return "\n".join(lines) + "\n"
 
 
-def unknown_key(bibliography: Bibliography, key: str, page: PageSource, citation: Citation) -> Problem:
+def unknown_key(
+    bibliography: Bibliography, key: str, page: PageSource, citation: Citation
+) -> Problem:
     """Return the problem for a citation of a key that is not in the bibliography."""
     suggestions = bibliography.suggest(key)
     hint = f"; did you mean '{suggestions[0]}'?" if suggestions else ""
@@ -214,7 +220,17 @@ def check_keys(bibliography: Bibliography, page: PageSource) -> list[Problem]:
 
 
 def _locator_text(item: CiteItem) -> str:
-    short = {"page": "p.", "chapter": "chap.", "section": "sec.", "figure": "fig.", "table": "table", "volume": "vol.", "paragraph": "para.", "line": "l.", "note": "n."}
+    short = {
+        "page": "p.",
+        "chapter": "chap.",
+        "section": "sec.",
+        "figure": "fig.",
+        "table": "table",
+        "volume": "vol.",
+        "paragraph": "para.",
+        "line": "l.",
+        "note": "n.",
+    }
     label = short.get(item.label, item.label)
     if item.label == "page" and any(c in item.locator for c in "-–,"):
         label = "pp."

@@ -53,7 +53,9 @@ def protected_ranges(markdown: str) -> list[tuple[int, int]]:
     return sorted(ranges)
 
 
-def find_markers(markdown: str, path: str, line_offset: int = 0) -> tuple[list[Marker], list[Problem]]:
+def find_markers(
+    markdown: str, path: str, line_offset: int = 0
+) -> tuple[list[Marker], list[Problem]]:
     """Return the markers in a page and problems with malformed ones.
 
     Args:
@@ -73,14 +75,17 @@ def find_markers(markdown: str, path: str, line_offset: int = 0) -> tuple[list[M
         column = m.start() - (markdown.rfind("\n", 0, m.start()) + 1) + 1
         words = m.group("body").split()
         if len(words) < 2:
-            problems.append(Problem(path, line, column, "marker", f"incomplete marker '{m.group(0)}'"))
+            problems.append(
+                Problem(path, line, column, "marker", f"incomplete marker '{m.group(0)}'")
+            )
             continue
         filters: dict[str, str] = {}
         bad = False
         for word in words[2:]:
             key, eq, value = word.partition("=")
             if not eq or key not in FILTERS or not value:
-                msg = f"bad filter '{word}' in marker; allowed: {', '.join(f + '=<id>' for f in FILTERS)}"
+                allowed = ", ".join(f + "=<id>" for f in FILTERS)
+                msg = f"bad filter '{word}' in marker; allowed: {allowed}"
                 problems.append(Problem(path, line, column, "marker", msg))
                 bad = True
                 continue
@@ -110,7 +115,14 @@ def expand_markers(
         text = expand(marker)
         if text is None:
             problems.append(
-                Problem(path, marker.line, marker.column, "marker", f"unknown marker '[[{marker.kind} {marker.what}]]'; see the README for the allowed markers")
+                Problem(
+                    path,
+                    marker.line,
+                    marker.column,
+                    "marker",
+                    f"unknown marker '[[{marker.kind} {marker.what}]]'; "
+                    "see the README for the allowed markers",
+                )
             )
             continue
         out.append(markdown[last : marker.start])

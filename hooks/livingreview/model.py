@@ -317,6 +317,7 @@ class Catalog:
     studies: tuple[Study, ...]
     trials: tuple[Trial, ...]
     vocabularies: Mapping[str, Vocabulary]
+    glossary: tuple[tuple[str, str], ...] = ()
 
     def vocab(self, name: str) -> Vocabulary:
         """Return a vocabulary by name (``designs``, ``outcome_measures`` ...)."""

@@ -163,7 +163,10 @@ def study_rows(s: Study, labels: Labels) -> list[tuple[str, str | Markup]]:
         ),
         ("Drug", labels.label("drugs", s.drug)),
         ("Route", ", ".join(labels.label("routes", r) for r in s.routes)),
-        ("Dose per session", s.dose.text() + (f" — {s.dose.note}" if s.dose.note else "") if s.dose else None),
+        (
+            "Dose per session",
+            s.dose.text() + (f" — {s.dose.note}" if s.dose.note else "") if s.dose else None,
+        ),
         ("Number of sessions", _quantity_row(s.sessions, "")),
         ("Session duration", _quantity_row(s.session_minutes, "min")),
         ("Schedule", s.schedule or None),
@@ -195,7 +198,7 @@ def study_page(s: Study, catalog: Catalog, edit_url: str) -> str:
         effect=lambda e: effect_text(e, labels),
         status=_StatusContext(s),
         rows=study_rows(s, labels),
-        edit_url=edit_url,
+        edit_url=trusted(edit_url),
     )
 
 
@@ -213,9 +216,7 @@ def _study_link(s: Study, page_src: str) -> Markup:
 
 
 def _row(s: Study, labels: Labels, page_src: str) -> dict[str, str | Markup]:
-    outcomes = ", ".join(
-        labels.short("outcome_measures", o.measure) for o in s.outcomes
-    ) or "—"
+    outcomes = ", ".join(labels.short("outcome_measures", o.measure) for o in s.outcomes) or "—"
     return {
         "study": trusted(f"{_study_link(s, page_src)} {cite(s.references[0])}"),
         "design": labels.label("designs", s.design),
@@ -259,6 +260,7 @@ def studies_index(catalog: Catalog) -> str:
 
 def trials_table(trials: Iterable[Trial], catalog: Catalog) -> str:
     """Return the registered-trials table."""
+
     def registry_link(t: Trial) -> Markup:
         return trusted(f"[{escape_data(t.registry_id)}]({t.registry_url})")
 

@@ -19,7 +19,6 @@ from .markers import FILTERS, Marker, expand_markers
 from .model import Catalog, Study
 from .validate import load_catalog
 
-
 #: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
 _FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
@@ -56,9 +55,7 @@ def load_project(root: Path) -> Project:
 
 def generated_sources(catalog: Catalog) -> list[str]:
     """Return the source paths of every page the build generates (they must stay free)."""
-    return [pages.STUDIES_INDEX, "references.md"] + [
-        pages.study_src(s.id) for s in catalog.studies
-    ]
+    return [pages.STUDIES_INDEX, "references.md"] + [pages.study_src(s.id) for s in catalog.studies]
 
 
 def split_front_matter(content: str) -> tuple[str, int]:
@@ -178,4 +175,4 @@ def expand_page(
     return text, sort_problems(problems + found)
 
 
-__all__ = ["FILTERS", "Project", "ProblemsFound", "count", "expand_page", "load_project"]
+__all__ = ["FILTERS", "ProblemsFound", "Project", "count", "expand_page", "load_project"]

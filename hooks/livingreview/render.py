@@ -22,8 +22,20 @@ from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# Characters with a meaning in Markdown, its extensions, or the citation syntax.
-_MARKDOWN_SPECIALS = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()#|~^@$!:=+"})
+# Characters with a meaning in HTML, Markdown, its extensions, or the citation syntax, each
+# replaced in one pass by a character reference (a second pass would re-escape the first).
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#39;",
+        "\r": " ",
+        "\n": " ",
+        **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#|~^@$!:=+"},
+    }
+)
 
 
 def escape_data(value: Any) -> str:
@@ -36,10 +48,8 @@ def escape_data(value: Any) -> str:
         return str(value)
     if value is None:
         return ""
-    text = html.escape(str(value), quote=True)
-    text = text.translate(_MARKDOWN_SPECIALS)
-    # A line break inside a table cell would end the row.
-    return text.replace("\r", " ").replace("\n", " ")
+    # Line breaks become spaces: a break inside a table cell would end the row.
+    return str(value).translate(_ESCAPES)
 
 
 def escape_attr(value: Any) -> str:

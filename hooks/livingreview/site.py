@@ -47,6 +47,7 @@ class SiteBuild:
     citer: Citer | None = None
     _expanded: dict[str, str] = field(default_factory=dict)
     _records: dict[str, str] = field(default_factory=dict)
+    _abbr: str | None = None
 
     def load(self) -> None:
         """Load and validate every input (raises ``ProblemsFound``)."""
@@ -58,7 +59,7 @@ class SiteBuild:
     def _edit_link(self, record: str) -> str:
         repo = str(self.options.get("repo_url", "")).rstrip("/")
         branch = str(self.options.get("branch", "main"))
-        return f"{repo}/edit/{branch}/{record}" if repo else record
+        return f"{repo}/edit/{branch}/{record}" if repo else ""
 
     def generated_pages(self) -> list[GeneratedPage]:
         """Return the pages generated from the data."""
@@ -130,7 +131,18 @@ class SiteBuild:
             return self.citer.references_page(url)
         text = self._expanded.get(src, markdown)
         text, cited = self.citer.render(text, url)
-        return text + self.citer.reference_list(cited, url)
+        return text + self.citer.reference_list(cited, url) + self._abbreviations()
+
+    def _abbreviations(self) -> str:
+        """Return Markdown abbreviation definitions for the glossary (once per build)."""
+        if self._abbr is None:
+            assert self.project is not None
+            lines = [
+                f"*[{abbr}]: {definition.replace(']', ')')}"
+                for abbr, definition in self.project.catalog.glossary
+            ]
+            self._abbr = "\n\n" + "\n".join(lines) + "\n" if lines else ""
+        return self._abbr
 
     def write_downloads(self, site_dir: Path) -> None:
         """Write references.bib/.ris/.json (cited entries only) into the built site."""

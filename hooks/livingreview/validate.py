@@ -80,9 +80,13 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 class KeySet(Protocol):
     """What the validator needs from the bibliography: membership and suggestions."""
 
-    def __contains__(self, key: object) -> bool: ...
+    def __contains__(self, key: object) -> bool:
+        """Return whether ``key`` is in the bibliography."""
+        ...
 
-    def suggest(self, key: str) -> list[str]: ...
+    def suggest(self, key: str) -> list[str]:
+        """Return close matches for an unknown key, best first."""
+        ...
 
 
 def today() -> dt.date:
@@ -108,6 +112,7 @@ def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem
     if not data.is_dir():
         return None, [Problem(relative_path(data, root), None, None, "", "directory not found")]
     vocabularies = _load_vocabularies(root, problems)
+    glossary = _load_glossary(root, problems)
     studies = _load_records(root, "studies", "study", problems)
     trials = _load_records(root, "trials", "trial", problems)
     if problems and not vocabularies:
@@ -130,6 +135,7 @@ def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem
         studies=tuple(sorted(study_models, key=lambda s: (s.year, s.id))),
         trials=tuple(sorted(trial_models, key=lambda t: t.id)),
         vocabularies=MappingProxyType(vocabularies),
+        glossary=glossary,
     )
     return catalog, []
 
@@ -234,6 +240,28 @@ def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabul
             rel = f"data/vocabularies/{name}.yaml"
             problems.append(Problem(rel, None, None, "", "required vocabulary file is missing"))
     return vocabularies
+
+
+def _load_glossary(root: Path, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
+    """Load ``data/glossary.yaml`` (optional): abbreviation -> definition, unique."""
+    path = root / "data" / "glossary.yaml"
+    if not path.exists():
+        return ()
+    doc, found = load_yaml(path, root)
+    problems.extend(found)
+    if doc is None or found or _schema_problems(doc, schema_validator(root, "glossary"), problems):
+        return ()
+    terms: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(doc.data["terms"]):
+        if raw["abbr"] in seen:
+            line, col = doc.position(("terms", i, "abbr"))
+            msg = f"abbreviation '{raw['abbr']}' is defined twice"
+            problems.append(Problem(doc.path, line, col, f"terms[{i}].abbr", msg))
+            continue
+        seen.add(raw["abbr"])
+        terms.append((raw["abbr"], raw["definition"]))
+    return tuple(terms)
 
 
 def _check_id_collisions(files: list[Path], root: Path, problems: list[Problem]) -> None:
@@ -442,13 +470,11 @@ def _check_range(doc: Document, path: FieldPath, obj: Any, problems: list[Proble
         isinstance(obj, dict)
         and isinstance(obj.get("min"), (int, float))
         and isinstance(obj.get("max"), (int, float))
+        and obj["min"] > obj["max"]
     ):
-        if obj["min"] > obj["max"]:
-            problems.append(
-                _problem(
-                    doc, (*path, "min"), f"range is reversed: min {obj['min']} > max {obj['max']}"
-                )
-            )
+        problems.append(
+            _problem(doc, (*path, "min"), f"range is reversed: min {obj['min']} > max {obj['max']}")
+        )
 
 
 def _check_numbers(doc: Document, problems: list[Problem]) -> None:
@@ -534,15 +560,17 @@ def _check_study(
     _check_dates(doc, problems)
     _check_numbers(doc, problems)
     designs = vocabularies.get("designs")
-    if designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary":
-        if "n" not in data["participants"]:
-            problems.append(
-                _problem(
-                    doc,
-                    ("participants", "n"),
-                    "required field is missing (primary studies must give n)",
-                )
+    primary = (
+        designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
+    )
+    if primary and "n" not in data["participants"]:
+        problems.append(
+            _problem(
+                doc,
+                ("participants", "n"),
+                "required field is missing (primary studies must give n)",
             )
+        )
     diagnoses = vocabularies.get("diagnoses")
     if diagnoses:
         for path, code in _walk(data, "diagnoses[]"):
@@ -554,7 +582,8 @@ def _check_study(
                     _problem(
                         doc,
                         path,
-                        f"diagnosis '{code}' belongs to condition '{diagnoses[code].get('condition')}', not '{data['condition']}'",
+                        f"diagnosis '{code}' belongs to condition "
+                        f"'{diagnoses[code].get('condition')}', not '{data['condition']}'",
                     )
                 )
     refs = data["references"]

@@ -1,0 +1,160 @@
+"""End-to-end: strict MkDocs builds of the real site and of small fixture projects.
+
+Builds run ``mkdocs build --strict`` exactly as ``make site`` does: never with ``-q`` or
+``-v``, which would weaken strict mode.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT, snapshot
+
+MKDOCS = [sys.executable, "-m", "mkdocs"]
+
+
+def build(root: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run a strict build of the project at ``root`` into ``site_dir``."""
+    return subprocess.run(
+        [*MKDOCS, "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def use_fixture_pages(root: Path, name: str) -> None:
+    """Replace the copied pages and mkdocs.yml by those of ``tests/fixtures/sites/<name>``."""
+    shutil.rmtree(root / "docs")
+    shutil.copytree(FIXTURES / "sites" / name / "docs", root / "docs")
+    shutil.copy(FIXTURES / "sites" / name / "mkdocs.yml", root / "mkdocs.yml")
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("real") / "site"
+    result = build(ROOT, site)
+    assert result.returncode == 0, result.stderr
+    return site
+
+
+def test_real_site_has_a_page_per_record(real_site: Path) -> None:
+    ids = sorted(p.stem for p in (ROOT / "data" / "studies").glob("*.yaml"))
+    assert ids
+    for study_id in ids:
+        assert (real_site / "studies" / study_id / "index.html").is_file(), study_id
+
+
+def test_real_site_has_no_unresolved_citation_or_marker(real_site: Path) -> None:
+    for page in real_site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        body = text[text.find("<article") :]
+        assert "[@" not in body, page
+        assert "[[count" not in body and "[[table" not in body, page
+
+
+def test_home_page_counts_come_from_the_records(real_site: Path) -> None:
+    n = len(list((ROOT / "data" / "studies").glob("*.yaml")))
+    home = real_site.joinpath("index.html").read_text(encoding="utf-8")
+    assert re.search(rf"\b{n}\s+studies\b", home), f"home page does not say '{n} studies'"
+
+
+def test_study_page_shows_fields_status_and_edit_link(real_site: Path) -> None:
+    page = html.unescape(
+        (real_site / "studies" / "dechant-2020" / "index.html").read_text(encoding="utf-8")
+    )
+    assert "Verification status: Unverified" in page
+    assert "Bibliographic details (unverified)" in page
+    assert "edit/main/data/studies/dechant-2020.yaml" in page
+    assert "0.5 mg/kg" in page
+    # Not a YAML dump: field names from the record do not appear as raw keys.
+    assert "session_minutes:" not in page
+
+
+def test_generated_pages_are_not_written_into_docs() -> None:
+    assert not (ROOT / "docs" / "studies").exists()
+    assert not (ROOT / "docs" / "references.md").exists()
+
+
+def test_study_pages_stay_out_of_the_sidebar(real_site: Path) -> None:
+    home = real_site.joinpath("index.html").read_text(encoding="utf-8")
+    nav = home[home.find('<nav class="md-nav md-nav--primary"') :]
+    nav = nav[: nav.find("</nav>")]
+    assert "studies/feder-2014/" not in nav
+
+
+def test_fixture_site_counts_change_when_a_record_is_removed(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(["mills-1998", "feder-2014", "feder-2021"], site=True)
+    use_fixture_pages(root, "counts")
+    first = build(root, tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    before = 3
+    (root / "data" / "studies" / "mills-1998.yaml").unlink()
+    second = build(root, tmp_path / "b")
+    assert second.returncode == 0, second.stderr
+    home_a = (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    home_b = (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+    assert re.search(rf"\b{before}\s+studies\b", home_a)
+    assert re.search(rf"\b{before - 1}\s+studies\b", home_b)
+    # Eating disorders: 1 study before, 0 after; PTSD stays at 2.
+    assert "<td>Eating disorders</td>\n<td>1</td>" in home_a
+    assert "<td>Eating disorders</td>\n<td>0</td>" in home_b
+    assert re.search(r"PTSD(</abbr>)?</td>\n<td>2</td>", home_b)
+    assert not (tmp_path / "b" / "studies" / "mills-1998").exists()
+
+
+def test_strict_build_fails_with_the_validator_message(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    record = root / "data" / "studies" / "feder-2014.yaml"
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("design: randomized-crossover", "design: crossover"), "utf-8")
+    before = snapshot(root)
+    result = build(root, tmp_path / "site")
+    assert result.returncode != 0
+    validate = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert validate.returncode == 1
+    line = validate.stdout.strip().splitlines()[0]
+    assert line.startswith("data/studies/feder-2014.yaml:")
+    assert "design: 'crossover' is not in vocabularies/designs.yaml" in line
+    assert line in result.stderr
+    assert "Traceback" not in result.stderr + validate.stderr
+    assert snapshot(root) == before
+
+
+def test_hand_written_page_colliding_with_generated_page_fails(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    (root / "docs" / "studies").mkdir()
+    (root / "docs" / "studies" / "feder-2014.md").write_text("# Mine\n", encoding="utf-8")
+    result = build(root, tmp_path / "site")
+    assert result.returncode != 0
+    assert (
+        "docs/studies/feder-2014.md:1: error: this page collides with the generated page "
+        "'studies/feder-2014.md'" in result.stderr
+    )
+    validate = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert validate.returncode == 1
+    assert "docs/studies/feder-2014.md:1: error: this page collides" in validate.stdout
