@@ -57,7 +57,9 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if existing is not None:
             problems.append(_build.collision(page.src, existing.abs_src_path))
             continue
-        inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
+        # NOT_IN_NAV: a generated page is in the sidebar only where mkdocs.yml lists it, and
+        # an unlisted one (every study page) is not reported as omitted from the nav.
+        inclusion = InclusionLevel.NOT_IN_NAV
         files.append(File.generated(config, page.src, content=page.content, inclusion=inclusion))
     if problems:
         _fail(problems)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pages
+from . import explorer, figures, pages
 from .bibliography import Bibliography, load_bibliography
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
@@ -36,6 +36,7 @@ class Project:
     root: Path
     catalog: Catalog
     bibliography: Bibliography
+    prisma: figures.Prisma | None = None
 
 
 def load_project(root: Path) -> Project:
@@ -48,14 +49,26 @@ def load_project(root: Path) -> Project:
     bibliography, problems = load_bibliography(root / "references.bib", root)
     catalog, found = load_catalog(root, bibliography)
     problems.extend(found)
+    prisma = None
+    # The PRISMA flow is optional (a fixture may have none); when present its counts must
+    # agree with the records, or the build fails.
+    if (root / figures.PRISMA_FILE).exists():
+        prisma, found = figures.load_prisma(root)
+        problems.extend(found)
+        if prisma is not None and catalog is not None:
+            problems.extend(figures.check_prisma(prisma, catalog))
+    if catalog is not None:
+        problems.extend(figures.check_risk_of_bias(catalog))
     if problems or catalog is None:
         raise ProblemsFound(problems)
-    return Project(root=root, catalog=catalog, bibliography=bibliography)
+    return Project(root=root, catalog=catalog, bibliography=bibliography, prisma=prisma)
 
 
 def generated_sources(catalog: Catalog) -> list[str]:
     """Return the source paths of every page the build generates (they must stay free)."""
-    return [pages.STUDIES_INDEX, "references.md"] + [pages.study_src(s.id) for s in catalog.studies]
+    return [pages.STUDIES_INDEX, "references.md", explorer.EXPLORER_SRC] + [
+        pages.study_src(s.id) for s in catalog.studies
+    ]
 
 
 def split_front_matter(content: str) -> tuple[str, int]:
@@ -166,6 +179,14 @@ def expand_page(
             if marker.what == "measures":
                 return pages.measures_table(catalog, page_src)
             return None
+        if marker.kind == "figure":
+            if marker.what == "prisma" and project.prisma is None:
+                msg = f"[[figure prisma]] needs {figures.PRISMA_FILE}, which does not exist"
+                problems.append(Problem(path, marker.line, marker.column, "marker", msg))
+                return ""
+            return figures.render_figure(
+                marker.what, catalog, marker.filters, page_src, prisma=project.prisma
+            )
         handler = (extra or {}).get(marker.kind)
         if callable(handler):
             return handler(marker, page_src)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import exports, pages
+from . import explorer, exports, pages
 from .bibliography import Formatter
 from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
 from .errors import Problem, relative_path
@@ -68,6 +68,7 @@ class SiteBuild:
         out = [
             GeneratedPage(pages.STUDIES_INDEX, pages.studies_index(catalog), in_nav=True),
             GeneratedPage(REFERENCES_SRC, "# References\n", in_nav=True),
+            GeneratedPage(explorer.EXPLORER_SRC, explorer.explorer_page(catalog), in_nav=True),
         ]
         for study in catalog.studies:
             src = pages.study_src(study.id)
