@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from livingreview.errors import Problem, ProblemsFound
+from livingreview.history import has_git_history, review_version
 from livingreview.site import SiteBuild
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -41,7 +42,15 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     root = Path(config.config_file_path).parent
     options: dict[str, Any] = dict(config.extra.get("review", {}))
     _build = SiteBuild(root=root, docs_dir=Path(config.docs_dir), options=options)
-    return None
+    git_dates = config.plugins.get("git-revision-date-localized")
+    if git_dates is not None and not has_git_history(root):
+        # No history (a tarball or a copy): show no per-page git date rather than the clock.
+        log.info("No git history: per-page 'last updated' dates are not shown.")
+        git_dates.config["enabled"] = False
+    version = review_version(root)
+    if version and config.copyright and "Version" not in config.copyright:
+        config.copyright = f"{config.copyright} Version {version}."
+    return config
 
 
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import explorer, figures, pages
+from . import explorer, figures, history, pages
 from .bibliography import Bibliography, load_bibliography
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
@@ -178,6 +178,12 @@ def expand_page(
                 return pages.trials_table(trials, catalog)
             if marker.what == "measures":
                 return pages.measures_table(catalog, page_src)
+            return None
+        if marker.kind == "review":
+            if marker.what == "updated":
+                return history.last_updated(catalog)
+            if marker.what == "version":
+                return history.review_version(project.root) or "unversioned"
             return None
         if marker.kind == "figure":
             if marker.what == "prisma" and project.prisma is None:

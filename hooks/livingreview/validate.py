@@ -157,15 +157,29 @@ def schema_validator(root: Path, name: str) -> jsonschema.Draft202012Validator:
 
 
 def _record_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
+    """Return the ``*.yaml`` files of a record folder; report anything else in it.
+
+    Hidden files (``.DS_Store``) and hidden folders are skipped, but a hidden name ending in
+    ``.yaml`` (``...yaml``) is loaded like any record, so that its id is checked instead of the
+    record silently vanishing; so is a sub-folder reported, as a record in it would never load.
+    """
     if not folder.is_dir():
         return []
     files = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
+        hidden = path.name.startswith(".")
+        if path.is_dir():
+            if not hidden:
+                rel = relative_path(path, root)
+                msg = (
+                    f"unexpected folder; records are YAML files named <id>.yaml directly in "
+                    f"{relative_path(folder, root)}/"
+                )
+                problems.append(Problem(rel, None, None, "", msg))
             continue
-        if path.suffix == ".yaml":
+        if path.name.endswith(".yaml"):
             files.append(path)
-        else:
+        elif not hidden:
             rel = relative_path(path, root)
             msg = "unexpected file; records are YAML files named <id>.yaml"
             problems.append(Problem(rel, None, None, "", msg))
@@ -187,7 +201,7 @@ def _load_records(root: Path, folder: str, schema: str, problems: list[Problem])
         stem = path.name[: -len(".yaml")]
         if doc.data.get("id") != stem:
             line, col = doc.position(("id",))
-            msg = f"id '{doc.data.get('id')}' must equal the file name '{stem}'"
+            msg = f"id '{doc.data.get('id')}' must equal the file name {_shown(stem)}"
             problems.append(Problem(doc.path, line, col, "id", msg))
             continue
         if not found:
@@ -270,20 +284,34 @@ def _check_id_collisions(files: list[Path], root: Path, problems: list[Problem])
     Such names would map to the same URL on case-insensitive hosts and look identical to a
     reviewer, so the second one is an error even where the file system keeps both.
     """
-    seen: dict[str, Path] = {}
-    for path in files:
+
+    def key(path: Path) -> str:
         stem = path.name[: -len(".yaml")]
-        key = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", stem)).casefold()
-        if key in seen:
+        return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", stem)).casefold()
+
+    seen: dict[str, Path] = {}
+    # A name already in canonical form keeps its place and the look-alike is reported, so
+    # the message points at the file that was added, whatever the sort order of the names.
+    for path in sorted(files, key=lambda p: (key(p) != p.name[: -len(".yaml")], p.name)):
+        stem = path.name[: -len(".yaml")]
+        if key(path) in seen:
             rel = relative_path(path, root)
-            other = relative_path(seen[key], root)
+            other = relative_path(seen[key(path)], root)
             msg = (
-                f"record id '{stem}' collides with '{other}' (ids must differ by more than "
-                "case, Unicode normalization or invisible characters)"
+                f"record id {_shown(stem)} collides with {_shown(other)} (ids must differ by "
+                "more than case, Unicode normalization or invisible characters)"
             )
             problems.append(Problem(rel, 1, None, "id", msg))
         else:
-            seen[key] = path
+            seen[key(path)] = path
+
+
+def _shown(name: str) -> str:
+    r"""Return a name quoted, with every non-ASCII character escaped (``'feder\u200b-2014'``).
+
+    Look-alike names differ only in characters a terminal shows identically or not at all.
+    """
+    return "'" + name.encode("ascii", "backslashreplace").decode("ascii") + "'"
 
 
 def _schema_problems(
@@ -343,8 +371,9 @@ def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> l
         allowed = ", ".join(str(v) for v in error.validator_value)
         msg = f"{_describe(value)} is not allowed; allowed: {allowed}"
     elif error.validator == "pattern":
-        desc = error.schema.get("description", "")
-        msg = f"{_describe(value)} has the wrong form" + (f": {desc}" if desc else "")
+        # Without a description, name the form itself rather than leave the reader guessing.
+        desc = error.schema.get("description") or f"expected a match for {error.validator_value}"
+        msg = f"{_describe(value)} has the wrong form: {desc}"
     elif error.validator in ("minimum", "exclusiveMinimum"):
         op = "at least" if error.validator == "minimum" else "more than"
         msg = f"{_describe(value)} is too small; must be {op} {error.validator_value}"

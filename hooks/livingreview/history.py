@@ -1,0 +1,61 @@
+"""What the build knows about the review's history: git availability, version, dates.
+
+The per-page "last updated" dates come from git through mkdocs-git-revision-date-localized-
+plugin. Where there is no git history (a tarball, a copied fixture), that plugin would fall
+back to the wall-clock time, which makes two builds of the same sources differ; the adapter
+switches it off instead, and pages show the records' own dates.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .model import Catalog
+
+_VERSION = re.compile(r"^version\s*[:=]\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+
+
+def has_git_history(root: Path) -> bool:
+    """Return True when ``root`` is inside a git work tree with at least one commit."""
+    if shutil.which("git") is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    if result.returncode != 0 or inside.returncode != 0:
+        return False
+    # A fixture copied under a temporary directory inside some other repository must not
+    # borrow that repository's history.
+    return Path(inside.stdout.strip()).resolve() == Path(root).resolve()
+
+
+def review_version(root: Path) -> str:
+    """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``."""
+    for name in ("CITATION.cff", "pyproject.toml"):
+        path = Path(root) / name
+        if path.is_file():
+            match = _VERSION.search(path.read_text(encoding="utf-8"))
+            if match:
+                return match.group(1)
+    return ""
+
+
+def last_updated(catalog: Catalog) -> str:
+    """Return the newest ``updated`` date of any record (YYYY-MM-DD), or ``""``."""
+    dates = [s.updated for s in catalog.studies] + [t.updated for t in catalog.trials]
+    return max(dates, default="")
