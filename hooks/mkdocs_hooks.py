@@ -72,6 +72,8 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         files.append(File.generated(config, page.src, content=page.content, inclusion=inclusion))
     if problems:
         _fail(problems)
+    feed = _build.feed(config.site_url or "", config.site_name)
+    files.append(File.generated(config, "feed.xml", content=feed))
     return files
 
 

@@ -125,7 +125,10 @@ def create(
                 f"cannot derive an id from '{key}' (it needs an author and a year); pass --id"
             )
         taken = [p.stem for p in studies.glob("*.yaml")] if studies.is_dir() else []
-        study_id = free_id(derived, taken)
+        try:
+            study_id = free_id(derived, taken)
+        except ValueError as exc:
+            raise Refused(f"{exc}; pass --id") from None
     pattern = schema.get("properties", {}).get("id", {}).get("pattern")
     if pattern and not re.search(pattern, study_id):
         raise Refused(

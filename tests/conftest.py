@@ -42,7 +42,9 @@ def project_copy(tmp_path: Path) -> Callable[..., Path]:
         shutil.copytree(ROOT / "data" / "vocabularies", root / "data" / "vocabularies")
         shutil.copytree(ROOT / "data" / "trials", root / "data" / "trials")
         # The PRISMA counts describe the full set of records, so a subset leaves it out.
-        extras = ("glossary.yaml", "prisma.yaml") if studies is None else ("glossary.yaml",)
+        extras = ("glossary.yaml", "versions.yaml")
+        if studies is None:
+            extras += ("prisma.yaml",)
         for extra in extras:
             if (ROOT / "data" / extra).exists():
                 shutil.copy(ROOT / "data" / extra, root / "data" / extra)

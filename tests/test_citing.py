@@ -108,11 +108,13 @@ def test_generated_study_page_cites_through_its_record(citations_site: Path) -> 
     [
         (
             "[@feder2014a]",
-            "docs/index.md:3:1: error: citation: unknown citation key 'feder2014a' (not in references.bib); did you mean 'feder2014'?",
+            "docs/index.md:3:1: error: citation: unknown citation key 'feder2014a' "
+            "(not in references.bib); did you mean 'feder2014'?",
         ),
         (
             "[@Feder2014]",
-            "docs/index.md:3:1: error: citation: unknown citation key 'Feder2014' (not in references.bib); did you mean 'feder2014'?",
+            "docs/index.md:3:1: error: citation: unknown citation key 'Feder2014' "
+            "(not in references.bib); did you mean 'feder2014'?",
         ),
         (
             "Text @nosuchkey2000 here.",

@@ -183,18 +183,35 @@ class _Composer(yaml.SafeLoader):
     """Safe composer that refuses anchors, aliases and explicit tags before building nodes.
 
     Refusing anchors outright (rather than bounding expansion) stops alias bombs at the first
-    ``&`` and keeps records simple to read.
+    ``&`` and keeps records simple to read. The field path of the node being composed is
+    tracked, so that a refusal names the field as every other problem does.
     """
 
     def __init__(self, text: str, rel: str) -> None:
         super().__init__(text)
         self._rel = rel
+        self._paths: list[FieldPath] = []
 
     def _refuse(self, event: yaml.Event, message: str) -> None:
         mark = event.start_mark
-        raise _Refused(Problem(self._rel, mark.line + 1, mark.column + 1, "", message))
+        field = format_field(self._paths[-1]) if self._paths else ""
+        raise _Refused(Problem(self._rel, mark.line + 1, mark.column + 1, field, message))
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        # PyYAML passes the key node as ``index`` for a mapping value, the position for a
+        # sequence item, and None for a key (which keeps its mapping's path).
+        path: FieldPath = self._paths[-1] if self._paths else ()
+        if isinstance(index, yaml.ScalarNode):
+            path = (*path, index.value)
+        elif isinstance(index, int):
+            path = (*path, index)
+        self._paths.append(path)
+        try:
+            return self._compose_checked(parent, index)
+        finally:
+            self._paths.pop()
+
+    def _compose_checked(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self._refuse(event, f"YAML alias '*{event.anchor}' is not allowed; write the value out")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import explorer, figures, history, pages
+from . import changes, explorer, figures, history, pages
 from .bibliography import Bibliography, load_bibliography
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
@@ -37,6 +37,7 @@ class Project:
     catalog: Catalog
     bibliography: Bibliography
     prisma: figures.Prisma | None = None
+    versions: tuple[changes.Version, ...] = ()
 
 
 def load_project(root: Path) -> Project:
@@ -59,14 +60,22 @@ def load_project(root: Path) -> Project:
             problems.extend(figures.check_prisma(prisma, catalog))
     if catalog is not None:
         problems.extend(figures.check_risk_of_bias(catalog))
+    versions, found = changes.load_versions(root)
+    problems.extend(found)
     if problems or catalog is None:
         raise ProblemsFound(problems)
-    return Project(root=root, catalog=catalog, bibliography=bibliography, prisma=prisma)
+    return Project(
+        root=root,
+        catalog=catalog,
+        bibliography=bibliography,
+        prisma=prisma,
+        versions=tuple(versions),
+    )
 
 
 def generated_sources(catalog: Catalog) -> list[str]:
     """Return the source paths of every page the build generates (they must stay free)."""
-    return [pages.STUDIES_INDEX, "references.md", explorer.EXPLORER_SRC] + [
+    return [pages.STUDIES_INDEX, "references.md", explorer.EXPLORER_SRC, changes.WHATS_NEW_SRC] + [
         pages.study_src(s.id) for s in catalog.studies
     ]
 

@@ -19,11 +19,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .bibliography import Entry
 from .errors import Problem
 from .load import Document, FieldPath, format_field, load_yaml
+
+if TYPE_CHECKING:
+    from .bibliography import Entry
 
 #: The placeholder written for every value the author must fill in.
 TODO = "TODO"
@@ -340,10 +342,9 @@ class _Node:
         if self.text is not None:
             return self.text
         if self.items is not None:
-            parts = [i.flow() if not i.comment else None for i in self.items]
-            if any(p is None or i.fields is not None for p, i in zip(parts, self.items)):
+            if any(i.text is None or i.comment for i in self.items):
                 return None
-            return "[" + ", ".join(p for p in parts if p is not None) + "]"
+            return "[" + ", ".join(str(i.text) for i in self.items) + "]"
         assert self.fields is not None
         if any(n.comment or n.text is None for _, n in self.fields):
             return None

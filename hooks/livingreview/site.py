@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import explorer, exports, pages
+from . import changes, explorer, exports, pages
 from .bibliography import Formatter
 from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
 from .errors import Problem, relative_path
@@ -69,6 +69,11 @@ class SiteBuild:
             GeneratedPage(pages.STUDIES_INDEX, pages.studies_index(catalog), in_nav=True),
             GeneratedPage(REFERENCES_SRC, "# References\n", in_nav=True),
             GeneratedPage(explorer.EXPLORER_SRC, explorer.explorer_page(catalog), in_nav=True),
+            GeneratedPage(
+                changes.WHATS_NEW_SRC,
+                changes.whats_new_page(catalog, self.project.versions, feed_href=changes.FEED_FILE),
+                in_nav=True,
+            ),
         ]
         for study in catalog.studies:
             src = pages.study_src(study.id)
@@ -76,6 +81,13 @@ class SiteBuild:
             content = pages.study_page(study, catalog, self._edit_link(study.path))
             out.append(GeneratedPage(src, content, in_nav=False, record=study.path))
         return out
+
+    def feed(self, site_url: str, title: str) -> str:
+        """Return the Atom feed of new and updated studies (``feed.xml``)."""
+        assert self.project is not None
+        versions = self.project.versions
+        fallback = versions[0].date if versions else "1970-01-01"
+        return changes.atom_feed(self.project.catalog, site_url, title, fallback)
 
     def collision(self, src: str, existing: str | None) -> Problem:
         """Return the problem for a hand-written page at a generated page's path."""

@@ -24,6 +24,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import Problem, relative_path
+from .scaffold import todo_problems
 from .load import Document, FieldPath, format_field, load_yaml
 from .model import (
     Arm,
@@ -193,6 +194,9 @@ def _load_records(root: Path, folder: str, schema: str, problems: list[Problem])
     validator = schema_validator(root, schema)
     for path in files:
         doc, found = load_yaml(path, root)
+        if doc is not None:
+            # A TODO left by scripts/new_study.py: one clear line, instead of a type error.
+            found = [*found, *todo_problems(doc, validator.schema)]
         problems.extend(found)
         if doc is None:
             continue
