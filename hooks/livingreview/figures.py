@@ -1680,7 +1680,7 @@ def _short_measure(catalog: Catalog, measure: str) -> str:
 
 
 def _ci_text(e: Effect) -> str:
-    level = "" if e.ci_level == 95 else f"{_num(e.ci_level)}% CI "
+    level = "" if e.ci_level in (95, None) else f"{_num(e.ci_level)}% CI "
     return f"{_show(e.estimate)} ({level}{_show(e.ci_lower)} to {_show(e.ci_upper)})"
 
 

@@ -147,7 +147,7 @@ class Effect:
     estimate: float
     ci_lower: float | None = None
     ci_upper: float | None = None
-    ci_level: float = 95
+    ci_level: float | None = None  # None: the source does not state the level
     p_value: float | None = None
     pooled: bool = False
     studies: int | None = None

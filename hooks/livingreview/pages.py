@@ -119,7 +119,8 @@ def effect_text(e: Effect, labels: Labels) -> str:
     """Return an effect estimate as text: ``Risk ratio 0.81 (95% CI 0.63 to 1.04), p = 0.1``."""
     text = f"{labels.label('effect_measures', e.measure)} {_num(e.estimate)}"
     if e.ci_lower is not None and e.ci_upper is not None:
-        text += f" ({_num(e.ci_level)}% CI {_num(e.ci_lower)} to {_num(e.ci_upper)})"
+        level = f"{_num(e.ci_level)}% CI" if e.ci_level is not None else "CI, level not stated"
+        text += f" ({level} {_num(e.ci_lower)} to {_num(e.ci_upper)})"
     if e.p_value is not None:
         text += f", p = {_num(e.p_value)}"
     if e.pooled:
