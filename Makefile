@@ -6,6 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Reproducible output: dates in the site and the PDF come from the last commit, not the clock.
+# (Left unset outside a git checkout, e.g. in a tarball; tools then use the build time.)
+ifeq ($(origin SOURCE_DATE_EPOCH), undefined)
+  COMMIT_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null)
+  ifneq ($(COMMIT_EPOCH),)
+    export SOURCE_DATE_EPOCH := $(COMMIT_EPOCH)
+  endif
+endif
+
 .PHONY: site test serve pdf validate lint bench lock clean
 
 site: $(STAMP)

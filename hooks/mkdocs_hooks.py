@@ -86,8 +86,16 @@ def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigat
         (f for f in files.documentation_pages() if f.src_uri not in in_nav),
         key=lambda f: f.src_uri,
     )
+    # Hand-written pages are read by the library, which reports non-UTF-8 text and NUL bytes
+    # as problems; File.content_string would raise on the first and pass the second.
     sources = [
-        (f.src_uri, f.url, f.content_string, f.generated_by is not None) for f in ordered + rest
+        (
+            f.src_uri,
+            f.url,
+            f.content_string if f.generated_by is not None else Path(f.abs_src_path or ""),
+            f.generated_by is not None,
+        )
+        for f in ordered + rest
     ]
     problems = _build.prepare(sources)
     if problems:

@@ -665,6 +665,7 @@ class Bench:
             "profile": None,
         }
         self.projects: dict[tuple[int, bool], Path] = {}
+        self.failed: list[str] = []
 
     # -- projects --------------------------------------------------------------------------
 
@@ -859,7 +860,12 @@ class Bench:
         events.unlink(missing_ok=True)
         port = free_port()
         addr = f"127.0.0.1:{port}"
-        url = f"http://{addr}/"
+        # `mkdocs serve` mounts the site at the path of `site_url`; any other URL is a 404,
+        # which it logs as a warning, and warnings abort a strict rebuild.
+        from urllib.parse import urlsplit
+
+        mount = urlsplit(str(load_yaml_config(ours / "mkdocs.yml").get("site_url") or "/")).path
+        url = f"http://{addr}/{mount.strip('/')}/".replace("//", "/").replace(":/", "://")
         log = base / "log-serve.txt"
         say(f"N={n}: starting mkdocs serve on {addr}")
         with log.open("w", encoding="utf-8") as out:
@@ -998,21 +1004,42 @@ class Bench:
         for n in args.sizes:
             results.append(self.size(n))
             self.data["results"] = results
+            self.save()
         by_n = {r["n"]: r for r in results}
         for r in results:
             half = by_n.get(r["n"] // 2) if r["n"] % 2 == 0 else None
             r["scaling"] = round(r["build_s"] / half["build_s"], 3) if half else None
+        self.save()
         side = pick_size(args.sizes, 1000)
-        if not args.skip_bibtex:
-            self.data["mkdocs_bibtex"] = self.bibtex(args.bibtex_size or side)
-        if not args.skip_serve:
-            self.data["serve"] = self.serve(args.serve_size or side)
-        if not args.skip_pdf:
-            self.data["pdf"] = self.pdf(args.pdf_size or pick_size(args.sizes, 500))
-        if args.profile:
-            self.data["profile"] = self.profile(args.profile)
+        parts: list[tuple[str, bool, Callable[[], Any]]] = [
+            ("mkdocs_bibtex", args.skip_bibtex, lambda: self.bibtex(args.bibtex_size or side)),
+            ("serve", args.skip_serve, lambda: self.serve(args.serve_size or side)),
+            (
+                "pdf",
+                args.skip_pdf,
+                lambda: self.pdf(args.pdf_size or pick_size(args.sizes, 500)),
+            ),
+            ("profile", not args.profile, lambda: self.profile(args.profile)),
+        ]
+        for name, skip, part in parts:
+            if skip:
+                continue
+            try:
+                self.data[name] = part()
+            except Exception as exc:  # one failed part must not lose the others
+                say(f"{name} failed: {exc}")
+                self.data[name] = {"error": f"{type(exc).__name__}: {exc}"[-3000:]}
+                self.failed.append(name)
+            self.save()
         self.data["machine"]["load_average_end"] = list(os.getloadavg())
+        self.save()
         return self.data
+
+    def save(self) -> None:
+        """Write the report so far (so that a late failure loses nothing)."""
+        if self.args.json:
+            text = json.dumps(self.data, indent=2, default=str) + "\n"
+            self.args.json.write_text(text, encoding="utf-8")
 
 
 def pick_size(sizes: list[int], wanted: int) -> int:
@@ -1101,8 +1128,12 @@ def table(data: dict[str, Any]) -> str:
             f"| {_fmt(r['citation_s'], '.1f')} | {_fmt(r['hooks_s'], '.1f')} "
             f"| {_fmt(r['peak_rss_mb'], '.0f')} |"
         )
+    for name in ("mkdocs_bibtex", "serve", "pdf", "profile"):
+        part = data.get(name)
+        if isinstance(part, dict) and "error" in part and len(part) == 1:
+            lines += ["", f"{name}: failed: {part['error'].splitlines()[0]}"]
     bib = data.get("mkdocs_bibtex")
-    if bib:
+    if bib and "error" not in bib:
         lines += [
             "",
             f"Citations at N = {bib['n']} (colon-free keys): ours {bib['ours_citation_s']:.2f} s, "
@@ -1112,7 +1143,7 @@ def table(data: dict[str, Any]) -> str:
             f"/{bib['citations']} ({bib['failed']} failed).",
         ]
     serve = data.get("serve")
-    if serve:
+    if serve and "error" not in serve:
         reuse = serve["reuse"]
         lines += [
             "",
@@ -1124,7 +1155,7 @@ def table(data: dict[str, Any]) -> str:
             f"{reuse['yaml_files_reparsed_on_second_build']}.",
         ]
     pdf = data.get("pdf")
-    if pdf:
+    if pdf and not ("error" in pdf and len(pdf) == 1):
         for tag, p in pdf.items():
             if "error" in p:
                 lines += ["", f"PDF {tag}: failed ({p['error'].strip().splitlines()[-1]})"]
@@ -1136,8 +1167,6 @@ def table(data: dict[str, Any]) -> str:
                     f"peak {p['peak_rss_mb']:.0f} MB = {p['mb_per_page']:.2f} MB/page "
                     f"(target <= {TARGET_PDF_MB_PER_PAGE}).",
                 ]
-    elif pdf is None and data.get("pdf_skipped_reason"):
-        lines += ["", f"PDF: {data['pdf_skipped_reason']}"]
     return "\n".join(lines)
 
 
@@ -1177,8 +1206,10 @@ def main(argv: list[str] | None = None) -> int:
     data = bench.run()
     print(table(data))
     if args.json:
-        args.json.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
         say(f"wrote {args.json}")
+    if bench.failed:
+        say(f"failed parts: {', '.join(bench.failed)}")
+        return 1
     return 0
 
 

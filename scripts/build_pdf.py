@@ -2,12 +2,12 @@
 """Write the whole review as one PDF (``review.pdf``) into the built site.
 
 Usage: ``python scripts/build_pdf.py [--site-dir site] [--config-file mkdocs.yml]
-[--paper a4|letter] [--output PATH] [--keep-html PATH]``. Run it after ``mkdocs build``: the
-PDF is printed from the built pages, so it shows exactly what the site shows. The navigation
-order, title and author come from ``mkdocs.yml`` (by default the one in the current folder, as
-for ``mkdocs``); the version from ``CITATION.cff`` or ``pyproject.toml`` beside it; the date
-from ``SOURCE_DATE_EPOCH`` (default: the commit time of ``HEAD``). Progress goes to stderr;
-on failure one line says why and the exit status is 1.
+[--paper a4|letter] [--output PATH] [--keep-html PATH] [--tagged]``. Run it after
+``mkdocs build``: the PDF is printed from the built pages, so it shows exactly what the site
+shows. The navigation order, title and author come from ``mkdocs.yml`` (by default the one in
+the current folder, as for ``mkdocs``); the version from ``CITATION.cff`` or
+``pyproject.toml`` beside it; the date from ``SOURCE_DATE_EPOCH`` (default: the commit time of
+``HEAD``). Progress goes to stderr; on failure one line says why and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paper", choices=sorted(PAPER_SIZES), default="a4")
     parser.add_argument("--output", type=Path, help="default: SITE_DIR/review.pdf")
     parser.add_argument("--keep-html", type=Path, help="also write the combined print HTML")
+    parser.add_argument(
+        "--tagged", action="store_true", help="write a tagged PDF (structure for screen readers)"
+    )
     args = parser.parse_args(argv)
     # WeasyPrint reports unusable resources and CSS problems through logging; show them on
     # one line each, like our own warnings (refused URLs).
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             output=args.output,
             paper=args.paper,
             keep_html=args.keep_html,
+            tagged=args.tagged,
             progress=_say,
         )
     except PdfError as exc:

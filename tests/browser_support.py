@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Makes ``review.pdf`` from a built site (``make site`` runs it after MkDocs).
+BUILD_PDF = ROOT / "scripts" / "build_pdf.py"
 
 #: Debian's chromium; .ci/run installs it when missing.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,37 +51,78 @@ def chromium_missing_reason() -> str | None:
     return None
 
 
-def build_site(site_dir: Path, *, root: Path = ROOT, env: dict[str, str] | None = None) -> None:
-    """Run ``mkdocs build --strict`` of the project at ``root`` into ``site_dir``.
+def build_site(
+    site_dir: Path,
+    *,
+    root: Path = ROOT,
+    env: dict[str, str] | None = None,
+    pdf: bool = False,
+) -> None:
+    """Build the project at ``root`` into ``site_dir`` as ``make site`` does.
+
+    Runs ``mkdocs build --strict``; with ``pdf``, then ``scripts/build_pdf.py --site-dir``
+    when the project has that script.
 
     Raises:
-        AssertionError: The build failed; the message holds MkDocs' output.
+        AssertionError: A step failed; the message holds its output.
     """
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
-    )
-    assert result.returncode == 0, f"mkdocs build failed:\n{result.stdout}\n{result.stderr}"
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
+    steps = [[sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]]
+    script = root / "scripts" / BUILD_PDF.name
+    if pdf and script.exists():
+        steps.append([sys.executable, str(script), "--site-dir", str(site_dir)])
+    for step in steps:
+        result = subprocess.run(
+            step, cwd=root, capture_output=True, text=True, timeout=600, env=environment
+        )
+        assert result.returncode == 0, (
+            f"{' '.join(step)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+
+
+_shared_sites: dict[str, Path] = {}
+
+
+def shared_site(make_dir: Callable[[str], Path]) -> Path:
+    """Return the real site built as ``make site`` does, building it once per test session.
+
+    The browser and link checks only read the site, so they share one build. ``make_dir`` is
+    pytest's ``tmp_path_factory.mktemp``.
+    """
+    if "site" not in _shared_sites:
+        site_dir = make_dir("site") / "site"
+        build_site(site_dir, pdf=True)
+        _shared_sites["site"] = site_dir
+    return _shared_sites["site"]
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    """Static file handler that does not log every request to stderr."""
+    """Static file handler that adds fixed headers and does not log every request."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    extra_headers: ClassVar[dict[str, str]] = {}
+
+    def end_headers(self) -> None:
+        """Add :attr:`extra_headers` to every response."""
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
         """Drop the access log."""
 
 
 @contextmanager
-def serve(directory: Path) -> Iterator[str]:
+def serve(directory: Path, *, headers: dict[str, str] | None = None) -> Iterator[str]:
     """Serve ``directory`` over HTTP on 127.0.0.1 from a thread; yield the base URL.
+
+    Args:
+        directory: The built site.
+        headers: Extra headers sent with every response.
 
     The base URL ends with ``/``. The server stops when the context exits.
     """
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+    handler_class = type("Handler", (_QuietHandler,), {"extra_headers": dict(headers or {})})
+    handler = functools.partial(handler_class, directory=str(directory))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
@@ -101,17 +143,3 @@ def launch_options() -> dict[str, Any]:
         "headless": True,
         "args": list(CHROMIUM_ARGS),
     }
-
-
-def copy_tree(src: Path, dst: Path, names: list[str]) -> Path:
-    """Copy the named top-level entries of ``src`` into ``dst`` (skipping missing ones)."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        source = src / name
-        if source.is_dir():
-            shutil.copytree(
-                source, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        elif source.is_file():
-            shutil.copy2(source, dst / name)
-    return dst

@@ -2,7 +2,7 @@
  *
  * Written by hand, without libraries, so that it works offline. Without JavaScript the page
  * shows the full table and the filter form stays hidden; this script reveals the form. The
- * state lives in the query string (?condition=ptsd&q=feder&sort=year&dir=desc), updated with
+ * state lives in the query string (?condition=ptsd&text=feder&sort=year&dir=desc), updated with
  * history.replaceState and restored on load, so a link shows the same rows. The DOM ids it
  * uses are documented in hooks/livingreview/explorer.py.
  */
@@ -143,9 +143,9 @@
       });
       var query = search.value.trim();
       if (query) {
-        params.set("q", query);
+        params.set("text", query);
       } else {
-        params.delete("q");
+        params.delete("text");
       }
       if (sort.key === DEFAULT_SORT.key && sort.dir === DEFAULT_SORT.dir) {
         params.delete("sort");
@@ -175,7 +175,7 @@
           select.value = known ? value : "";
         }
       });
-      search.value = params.get("q") || "";
+      search.value = params.get("text") || "";
       var key = params.get("sort");
       var valid = headers.some(function (th) {
         return th.getAttribute("data-sort-key") === key;

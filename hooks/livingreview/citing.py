@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .bibliography import Bibliography, Formatter
 from .citations import Citation, CiteItem, find_citations, replace_citations
 from .errors import Problem
-from .render import relative_url
+from .render import escape_data, relative_url
 
 #: URL of the generated References page (directory URLs).
 REFERENCES_URL = "references/"
@@ -87,7 +87,9 @@ class Citer:
 
     def _link(self, key: str, text: str, page_url: str) -> str:
         href = self._href(key, page_url)
-        title = html.escape(self.plain(key), quote=True)
+        # escape_data, not html.escape: Markdown's link and emphasis patterns run before its
+        # raw-HTML pattern, so Markdown syntax in a reference would come alive in the attribute.
+        title = escape_data(self.plain(key))
         return f'<a class="citation-ref" href="{href}" title="{title}">{text}</a>'
 
     def _item(self, item: CiteItem, page_url: str, *, numeric: bool) -> str:

@@ -4,7 +4,8 @@
 introduction, then one raw-HTML block holding a filter form and the table, then the script
 ``assets/explorer.js``. Without JavaScript the form stays ``hidden`` and the full table shows;
 the script reveals the form, filters rows, sorts columns and keeps the state in the query
-string (``?condition=ptsd&q=feder&sort=year&dir=desc``, via ``history.replaceState``).
+string (``?condition=ptsd&text=feder&sort=year&dir=desc``, via ``history.replaceState``; the
+text filter is ``text``, not ``q``, which Material reads as a search query).
 
 Stable DOM hooks, for ``explorer.js`` and for browser tests:
 

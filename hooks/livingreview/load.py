@@ -291,7 +291,11 @@ class _Builder:
         if _FLOAT.match(text):
             return float(text)
         if _FLOAT_SPECIAL.match(text):
-            return float(text.replace(".", "").lower())
+            # No field holds infinity or not-a-number, and NaN passes every range check.
+            self._problem(
+                node, path, f"'{text}' is not a usable number; write the number, or quote it"
+            )
+            return text
         return text
 
 

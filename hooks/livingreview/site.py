@@ -14,6 +14,7 @@ from . import changes, explorer, exports, pages
 from .bibliography import Formatter
 from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
 from .errors import Problem, relative_path
+from .load import read_text
 from .project import Project, expand_page, load_project, split_front_matter
 
 REFERENCES_SRC = "references.md"
@@ -111,18 +112,27 @@ class SiteBuild:
             base = base[: -len("docs")].rstrip("/")
         return f"{repo_url.rstrip('/')}/{base}/{record}" if base else f"{repo_url}/{record}"
 
-    def prepare(self, sources: list[tuple[str, str, str, bool]]) -> list[Problem]:
+    def prepare(self, sources: list[tuple[str, str, str | Path, bool]]) -> list[Problem]:
         """Expand markers in every page and number all citations, in reading order.
 
         Args:
-            sources: (src path, URL, raw content, generated?) for every page, nav order first.
+            sources: (src path, URL, content or file path, generated?) for every page, nav
+                order first. Hand-written pages are given as paths and read here, so that
+                unreadable text is reported like any other input problem.
         """
         assert self.project is not None and self.citer is not None
         problems: list[Problem] = []
         collected: list[PageSource] = []
-        for src, _url, content, generated in sources:
+        for src, _url, source, generated in sources:
             if src == REFERENCES_SRC:
                 continue
+            if isinstance(source, Path):
+                content, found = read_text(source, self.root)
+                problems.extend(found)
+                if content is None:
+                    continue
+            else:
+                content = source
             body, offset = split_front_matter(content)
             path = self._records.get(src) or (f"{src}" if generated else self._doc_path(src))
             expanded, found = expand_page(self.project, body, src, path, offset)

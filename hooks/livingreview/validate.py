@@ -24,7 +24,6 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import Problem, relative_path
-from .scaffold import todo_problems
 from .load import Document, FieldPath, format_field, load_yaml
 from .model import (
     Arm,
@@ -42,6 +41,7 @@ from .model import (
     Trial,
     Vocabulary,
 )
+from .scaffold import todo_problems
 
 #: Vocabularies every dataset needs, by file stem in ``data/vocabularies/``.
 REQUIRED_VOCABULARIES = (
@@ -144,11 +144,22 @@ def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem
 # --- loading -------------------------------------------------------------------------------
 
 
+#: Draft 2020-12 with one change: ``integer`` means a whole number written without a
+#: fraction. The standard type accepts ``41.0`` (and ``1e3``), which the loader reads as a
+#: float; such a value would then slip past every cross-check that compares counts as ints.
+_StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
 @cache
 def _schema_validator(path: str, mtime_ns: int) -> jsonschema.Draft202012Validator:
     schema = json.loads(Path(path).read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return _StrictValidator(schema)
 
 
 def schema_validator(root: Path, name: str) -> jsonschema.Draft202012Validator:
@@ -277,8 +288,20 @@ def _load_glossary(root: Path, problems: list[Problem]) -> tuple[tuple[str, str]
             msg = f"abbreviation '{raw['abbr']}' is defined twice"
             problems.append(Problem(doc.path, line, col, f"terms[{i}].abbr", msg))
             continue
+        # Each definition becomes one Markdown line (``*[abbr]: definition``) on every page: a
+        # line break would end it, and the next line would be read as page content (raw HTML).
+        definition = raw["definition"].rstrip("\n")  # a folded scalar's final newline is fine
+        if len(definition.splitlines()) > 1 or any(
+            unicodedata.category(c) == "Cc" for c in definition
+        ):
+            line, col = doc.position(("terms", i, "definition"))
+            msg = (
+                "a definition must be one line of text; remove the line break or control character"
+            )
+            problems.append(Problem(doc.path, line, col, f"terms[{i}].definition", msg))
+            continue
         seen.add(raw["abbr"])
-        terms.append((raw["abbr"], raw["definition"]))
+        terms.append((raw["abbr"], definition))
     return tuple(terms)
 
 
@@ -490,7 +513,9 @@ def _check_dates(doc: Document, problems: list[Problem]) -> None:
         except ValueError:
             problems.append(_problem(doc, (name,), f"'{value}' is not a real date (YYYY-MM-DD)"))
             continue
-        if day > today():
+        # The clock, not only SOURCE_DATE_EPOCH (often the last commit's time): a record added
+        # today but not yet committed is not "in the future".
+        if day > max(today(), dt.date.today()):
             problems.append(_problem(doc, (name,), f"date {value} is in the future"))
             continue
         parsed[name] = day

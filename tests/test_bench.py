@@ -1,0 +1,96 @@
+"""Smoke run of the performance benchmark (``scripts/bench.py``) on tiny synthetic reviews.
+
+The real benchmark (``make bench``) takes an hour; this runs the same code paths that need
+no extra installs (generation, instrumented build, timed ours/plain builds, the table and
+the JSON report) at N = 20 and 40 in well under a minute, and checks the synthetic data.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+BENCH = ROOT / "scripts" / "bench.py"
+HEPML = ROOT.parent / "shared" / "data" / "HEPML.bib"
+
+needs_hepml = pytest.mark.skipif(not HEPML.exists(), reason="shared/data/HEPML.bib is absent")
+
+
+@needs_hepml
+def test_synthetic_bibliography_suffixes_keys_and_loads_cleanly() -> None:
+    from livingreview.bibliography import parse_bibtex_bytes
+    from livingreview.synthetic import make_bibliography
+
+    text, keys = make_bibliography(HEPML, 3000)
+    assert len(keys) == len(set(keys)) == 3000
+    assert all(k.rsplit("-s", 1)[1] in ("0", "1") for k in keys)
+    assert "Feickert:2021ajf-s0" in keys
+    bibliography, problems = parse_bibtex_bytes(text.encode("utf-8"), "references.bib")
+    assert problems == []
+    assert len(bibliography) == 3000
+
+
+@needs_hepml
+def test_synthetic_project_passes_the_validator(tmp_path: Path) -> None:
+    from livingreview.project import check_docs, load_project
+    from livingreview.synthetic import make_project
+
+    made = make_project(tmp_path / "p", 30, repo=ROOT, bib_source=HEPML)
+    project = load_project(made.root)  # raises ProblemsFound on any invalid record
+    assert len(project.catalog.studies) == 30
+    assert len(project.bibliography) >= 300
+    assert {s.condition for s in project.catalog.studies} == {"eating-disorders", "ptsd"}
+    assert len({s.design for s in project.catalog.studies}) >= 4
+    assert check_docs(project, made.root / "docs") == []
+    first = (made.root / "docs" / made.pages[0]).read_text(encoding="utf-8")
+    assert "[[table characteristics]]" in first
+    assert first.count("@") >= 30
+
+
+@needs_hepml
+def test_bench_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) -> None:
+    report = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--sizes",
+            "20,40",
+            "--repeat",
+            "1",
+            "--json",
+            str(report),
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--skip-bibtex",
+            "--skip-serve",
+            "--skip-pdf",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| N | build (s) | plain MkDocs (s) | overhead |" in result.stdout
+    assert "| 40 |" in result.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert [r["n"] for r in data["results"]] == [20, 40]
+    for r in data["results"]:
+        for key in ("n", "build_s", "plain_s", "overhead", "citation_s", "peak_rss_mb"):
+            assert isinstance(r[key], (int, float)), key
+        assert r["build_s"] > 0 and r["plain_s"] > 0 and r["peak_rss_mb"] > 0
+        assert r["overhead"] == pytest.approx(r["build_s"] / r["plain_s"], rel=0.01)
+        # Every citation in the generated pages was resolved by our build.
+        assert r["citations_resolved"] == r["citations"] > 0
+    assert data["results"][1]["scaling"] is not None
+    for key in ("mkdocs_bibtex", "serve", "pdf"):
+        assert key in data and data[key] is None
+    machine = data["machine"]
+    for key in ("platform", "cpu_count", "cpu_model", "memory_gb", "python", "date"):
+        assert key in machine

@@ -1,0 +1,644 @@
+"""The PDF of the review: the library (fetcher, combination) and end-to-end builds.
+
+Unit tests use the hand-made built site in ``tests/fixtures/pdf/built`` (with its
+``mkdocs.yml``). End-to-end tests build the real site once per module with
+``mkdocs build --strict`` and run ``scripts/build_pdf.py`` on it, then read the PDF with
+pypdf and poppler's ``pdftotext``/``pdffonts``. The build's wall time and peak RSS (from
+``resource.getrusage`` in the child) are printed, so ``pytest -s`` shows them.
+"""
+
+from __future__ import annotations
+
+import html
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT
+from livingreview import pdf
+from pypdf import PdfReader
+
+SCRIPT = ROOT / "scripts" / "build_pdf.py"
+FIXTURE = FIXTURES / "pdf"
+EPOCH = 1763700000  # 2025-11-21T04:40:00Z
+A4 = (595.28, 841.89)
+LETTER = (612.0, 792.0)
+needs_poppler = pytest.mark.skipif(
+    not (shutil.which("pdftotext") and shutil.which("pdffonts")),
+    reason="poppler-utils (pdftotext, pdffonts) is not installed",
+)
+
+# Runs build_pdf.py in this child and reports the child's own peak RSS and wall time.
+_MEASURE = """
+import resource, runpy, sys, time
+script = sys.argv[1]
+sys.argv = sys.argv[1:]
+sys.path.insert(0, script.rsplit("/", 1)[0])
+start = time.perf_counter()
+code = 0
+try:
+    runpy.run_path(script, run_name="__main__")
+except SystemExit as exc:
+    code = exc.code or 0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"measure: peak_rss_kb={peak} seconds={time.perf_counter() - start:.2f}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@dataclass
+class Run:
+    """One run of ``build_pdf.py``."""
+
+    returncode: int
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+
+
+def build_pdf(*args: str, cwd: Path = ROOT, epoch: int | None = EPOCH) -> Run:
+    """Run ``scripts/build_pdf.py`` with ``args`` in a child process, measured."""
+    env = dict(os.environ)
+    env.pop("SOURCE_DATE_EPOCH", None)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(SCRIPT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    match = re.search(r"measure: peak_rss_kb=(\d+) seconds=([\d.]+)", result.stderr)
+    assert match, result.stderr
+    return Run(result.returncode, result.stderr, float(match.group(2)), int(match.group(1)) / 1024)
+
+
+def mkdocs_build(root: Path, site_dir: Path) -> None:
+    """Build the site at ``root`` strictly into ``site_dir``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """Return the bookmarks as (level, title, page index), in order."""
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items: list, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                out.append((level, str(item.title), reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 1)
+    return out
+
+
+def pdftotext(path: Path) -> list[str]:
+    """Return the text of each page (poppler)."""
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split("\f")
+
+
+def study_labels(site: Path) -> dict[str, str]:
+    """Return each study's label (``Feder 2014``) from its built page's heading, by id."""
+    labels = {}
+    for page in sorted((site / "studies").glob("*/index.html")):
+        match = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(encoding="utf-8"), re.S)
+        assert match, page
+        text = html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("¶", "")
+        labels[page.parent.name] = text.split(":")[0].strip()
+    return labels
+
+
+def citation_numbers(text: str) -> set[int]:
+    """Return the numbers of numeric citations in text: ``[3]``, ``[1; 2]``, ``[4, p. 5]``."""
+    numbers: set[int] = set()
+    for bracket in re.findall(r"\[([^\[\]]{1,300})\]", text):
+        parts = [p.strip() for p in bracket.split(";")]
+        found = [re.fullmatch(r"(\d+)(?:,\s*\S.*)?", p, re.S) for p in parts]
+        if all(found):
+            numbers.update(int(m.group(1)) for m in found if m)
+    return numbers
+
+
+# --- Unit tests: the fetcher ----------------------------------------------------------------
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A copy of the hand-made built site, with a file and a folder outside it."""
+    built = tmp_path / "built"
+    shutil.copytree(FIXTURE / "built", built)
+    (tmp_path / "secret.txt").write_text("outside", encoding="utf-8")
+    return built
+
+
+def test_fetcher_serves_files_of_the_site(site: Path) -> None:
+    url = (site / "pixel.svg").as_uri()
+    assert pdf.check_url(url, site) == (site / "pixel.svg").resolve()
+    response = pdf.SiteFetcher(site).fetch(url)
+    assert response.read().startswith(b"<svg")
+    assert response.content_type == "image/svg+xml"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/x.css",
+        "HTTPS://EXAMPLE.ORG/X.CSS",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "ftp://example.org/x",
+        "file://example.org/etc/passwd",
+        "file:///etc/passwd",
+        "relative/x.png",
+    ],
+)
+def test_fetcher_refuses_other_urls(site: Path, url: str) -> None:
+    with pytest.raises(pdf.RefusedURL):
+        pdf.check_url(url, site)
+
+
+def test_fetcher_refuses_traversal_out_of_the_site(site: Path) -> None:
+    outside = site.parent / "secret.txt"
+    for url in (
+        site.as_uri() + "/../secret.txt",
+        site.as_uri() + "/%2e%2e/secret.txt",
+        site.as_uri() + "/methods/..%2f..%2fsecret.txt",
+        outside.as_uri(),
+    ):
+        with pytest.raises(pdf.RefusedURL):
+            pdf.check_url(url, site)
+
+
+def test_fetcher_refuses_symlinks_that_leave_the_site(site: Path) -> None:
+    (site / "link.txt").symlink_to(site.parent / "secret.txt")
+    (site / "linked-dir").symlink_to(site.parent)
+    for name in ("link.txt", "linked-dir/secret.txt"):
+        with pytest.raises(pdf.RefusedURL, match="outside"):
+            pdf.check_url((site / name).as_uri(), site)
+
+
+def test_fetcher_refuses_missing_files_and_folders(site: Path) -> None:
+    for url in ((site / "missing.png").as_uri(), (site / "methods").as_uri()):
+        with pytest.raises(pdf.RefusedURL, match="no such file"):
+            pdf.check_url(url, site)
+
+
+def test_fetcher_serves_listed_font_files_only(site: Path, tmp_path: Path) -> None:
+    font = tmp_path / "fonts" / "DejaVuSans.ttf"
+    font.parent.mkdir()
+    font.write_bytes(b"\x00\x01\x00\x00")
+    with pytest.raises(pdf.RefusedURL):
+        pdf.check_url(font.as_uri(), site)
+    assert pdf.check_url(font.as_uri(), site, extra_files=[font]) == font.resolve()
+
+
+def test_fetcher_logs_each_refused_url_once(site: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fetcher = pdf.SiteFetcher(site)
+    for _ in range(2):
+        with pytest.raises(pdf.RefusedURL):
+            fetcher.fetch("http://127.0.0.1:9/x.png")
+    warnings = [r.getMessage() for r in caplog.records if r.name == "livingreview.pdf"]
+    assert warnings == ["refused to fetch http://127.0.0.1:9/x.png: http URLs are not fetched"]
+    assert fetcher.refused == ["http://127.0.0.1:9/x.png"]
+
+
+# --- Unit tests: configuration, metadata, combination ---------------------------------------
+
+
+def test_nav_entries_flatten_sections_and_skip_external_links() -> None:
+    config = {
+        "nav": [
+            "index.md",
+            {"Methods": "methods.md"},
+            {"Results": [{"PTSD": "ptsd.md"}, {"Studies": "studies/index.md"}]},
+            {"Code": "https://github.com/example"},
+        ]
+    }
+    assert pdf.nav_entries(config) == [
+        (None, ""),
+        ("Methods", "methods/"),
+        ("PTSD", "ptsd/"),
+        ("Studies", "studies/"),
+    ]
+
+
+def test_config_loader_reads_mkdocs_tags_as_plain_data(tmp_path: Path) -> None:
+    path = tmp_path / "mkdocs.yml"
+    path.write_text(
+        "site_name: !ENV [NAME, 'Review']\n"
+        "markdown_extensions:\n"
+        "  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n",
+        encoding="utf-8",
+    )
+    assert pdf.load_config(path)["site_name"] == ["NAME", "Review"]
+
+
+def test_source_date_epoch_from_environment_git_or_fixed_date(tmp_path: Path) -> None:
+    assert pdf.source_date_epoch(tmp_path, {"SOURCE_DATE_EPOCH": "1234"}) == 1234
+    with pytest.raises(pdf.PdfError, match="SOURCE_DATE_EPOCH"):
+        pdf.source_date_epoch(tmp_path, {"SOURCE_DATE_EPOCH": "yesterday"})
+    assert pdf.source_date_epoch(tmp_path, {}) == pdf.FALLBACK_EPOCH
+    if shutil.which("git") and (ROOT / ".git").exists():
+        stamp = pdf.source_date_epoch(ROOT, {})
+        assert stamp == pdf.source_date_epoch(ROOT, {})  # two runs agree
+        assert stamp > pdf.FALLBACK_EPOCH
+
+
+def test_version_from_citation_cff_else_pyproject(tmp_path: Path) -> None:
+    config = {"site_name": "Review", "site_author": "A. Author"}
+    assert pdf.review_metadata(config, tmp_path, EPOCH).version is None
+    (tmp_path / "pyproject.toml").write_text('[project]\nversion = "1.2.0"\n', encoding="utf-8")
+    assert pdf.review_metadata(config, tmp_path, EPOCH).version == "1.2.0"
+    (tmp_path / "CITATION.cff").write_text(
+        'cff-version: 1.2.0\nversion: "2.0.0"\nauthors:\n  - given-names: Ada\n'
+        "    family-names: Lovelace\nkeywords: [ketamine]\n",
+        encoding="utf-8",
+    )
+    meta = pdf.review_metadata(config, tmp_path, EPOCH)
+    assert (meta.version, meta.authors, meta.keywords) == (
+        "2.0.0",
+        ("Ada Lovelace",),
+        ("ketamine",),
+    )
+    assert meta.date == "21 November 2025"
+    assert meta.iso_date == "2025-11-21T04:40:00Z"
+    assert "Version 2.0.0" in meta.citation
+
+
+@pytest.fixture
+def combined() -> tuple[str, list[pdf.Page]]:
+    config = pdf.load_config(FIXTURE / "mkdocs.yml")
+    meta = pdf.review_metadata(config, FIXTURE, EPOCH)
+    return pdf.combine(FIXTURE / "built", config, meta)
+
+
+def test_combine_orders_pages_and_numbers_sections(combined: tuple[str, list]) -> None:
+    document, pages = combined
+    assert [(p.url, p.kind, p.number) for p in pages] == [
+        ("", "chapter", "1"),
+        ("methods/", "chapter", "2"),
+        ("studies/smith-2020/", "study", "A.1"),
+        ("references/", "bibliography", ""),
+    ]
+    body = document[document.index("<body>") :]
+    order = [body.index(f'id="{slug}"') for slug in ("home", "methods", "appendix", "references")]
+    assert order == sorted(order)
+    assert "bookmark-label: &quot;2 Methods&quot;" in body
+    assert "string-set: chapter &quot;Methods&quot;" in body
+    assert '<span class="pdf-number">2.1</span> Scope' in body
+
+
+def test_combine_keeps_only_the_article(combined: tuple[str, list]) -> None:
+    document, _ = combined
+    for absent in (
+        "Theme chrome",
+        "Footer chrome",
+        "headerlink",
+        "¶",
+        "Edit this page",
+        "<script",
+        "document.write",
+        "<form",
+        "<input",
+        "Hidden text",
+        "example.org/x.css",
+        "analytics.js",
+    ):
+        assert absent not in document, absent
+
+
+def test_combine_rewrites_ids_and_links(combined: tuple[str, list]) -> None:
+    document, _ = combined
+    assert 'id="home--key-findings"' in document
+    assert 'id="methods--scope"' in document
+    assert 'href="#methods--scope"' in document  # ../methods/#scope
+    assert 'href="#studies-smith-2020"' in document  # link to a page -> its section
+    assert 'href="#methods--characteristics"' in document  # from a study page
+    assert 'href="#home"' in document  # ../ -> the home section
+    assert 'href="https://doi.org/10.1000/xyz"' in document
+    # Citations keep their numbers and point at the one bibliography.
+    assert document.count('href="#ref-smith2020"') == 3
+    assert 'id="ref-smith2020"' in document
+    assert "../references/" not in document
+
+
+def test_combine_keeps_one_bibliography(combined: tuple[str, list]) -> None:
+    document, _ = combined
+    assert document.count('<ol class="review-references') == 1
+    assert "review-references--all" in document
+    assert "reference-backlink" not in document
+    # Downloads cannot work offline without site_url: the paragraph goes.
+    assert "Download the cited references" not in document
+
+
+def test_combine_makes_download_links_absolute_with_site_url() -> None:
+    config = pdf.load_config(FIXTURE / "mkdocs.yml")
+    config["site_url"] = "https://example.org/review/"
+    meta = pdf.review_metadata(config, FIXTURE, EPOCH)
+    document, _ = pdf.combine(FIXTURE / "built", config, meta)
+    assert 'href="https://example.org/review/downloads/references.bib"' in document
+
+
+def test_combine_keeps_figures_as_svg(combined: tuple[str, list]) -> None:
+    document, _ = combined
+    assert 'viewBox="0 0 400 100"' in document  # case kept: SVG attributes are case-sensitive
+    assert 'patternUnits="userSpaceOnUse"' in document
+    assert 'fill="url(#home--figure-map-hatch)"' in document
+    assert 'id="home--figure-map-hatch"' in document
+    assert 'aria-labelledby="home--figure-map-title"' in document
+    assert "height:auto" not in document  # WeasyPrint would lay the SVG out as a square
+    assert f'font-family="{pdf.SVG_FONT}"' in document
+    assert "<details" in document and 'open=""' in document
+
+
+def test_combine_makes_resources_absolute_for_the_fetcher(combined: tuple[str, list]) -> None:
+    document, _ = combined
+    assert f'src="{(FIXTURE / "built" / "pixel.svg").resolve().as_uri()}"' in document
+    assert 'src="http://127.0.0.1:9/x.png"' in document  # left for the fetcher to refuse
+
+
+def test_combine_fails_clearly_on_a_missing_nav_page(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE / "built", tmp_path / "built")
+    shutil.rmtree(tmp_path / "built" / "methods")
+    config = pdf.load_config(FIXTURE / "mkdocs.yml")
+    meta = pdf.review_metadata(config, FIXTURE, EPOCH)
+    with pytest.raises(pdf.PdfError, match=r"methods/index\.html is missing"):
+        pdf.combine(tmp_path / "built", config, meta)
+
+
+def test_serialize_round_trips_html_and_svg() -> None:
+    source = (
+        '<div class="x" data-a="1 &amp; 2"><pre>\n\nkept</pre><br><img src="a.png" alt="&quot;">'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'viewBox="0 0 1 1"><clipPath id="c"><rect width="1" height="1"></rect></clipPath>'
+        '<use xlink:href="#c"></use></svg>a &lt; b</div>'
+    )
+    first = pdf.serialize(
+        pdf.parse_article(f'<article class="md-content__inner">{source}</article>', "x").find("div")
+    )
+    again = pdf.serialize(
+        pdf.parse_article(f'<article class="md-content__inner">{first}</article>', "x").find("div")
+    )
+    assert first == again
+    for kept in ("viewBox=", "<clipPath", 'xlink:href="#c"', "<pre>\n\nkept</pre>", "a &lt; b"):
+        assert kept in first, kept
+    assert "</br>" not in first and "</img>" not in first
+
+
+# --- A small render: nothing outside the site is fetched ------------------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Records every request; answers 404."""
+
+    requests: list[str]
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self.send_error(404)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[int, list[str]]]:
+    """A local HTTP server on 127.0.0.1 that records the paths requested from it."""
+    requests: list[str] = []
+    handler = type("Handler", (_Recorder,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_render_fetches_nothing_outside_the_site(
+    site: Path,
+    tmp_path: Path,
+    http_server: tuple[int, list[str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port, requests = http_server
+    page = site / "index.html"
+    text = page.read_text(encoding="utf-8").replace("127.0.0.1:9", f"127.0.0.1:{port}")
+    text = text.replace(
+        "</article>",
+        f'<div style="background: url(http://127.0.0.1:{port}/bg.png)">x</div>'
+        f'<object data="http://127.0.0.1:{port}/o.svg"></object>'
+        f'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://127.0.0.1:{port}/i.png"'
+        ' width="1" height="1"></image></svg></article>',
+    )
+    page.write_text(text, encoding="utf-8")
+    shutil.copy(FIXTURE / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    result = pdf.build_pdf(site, config_path=tmp_path / "mkdocs.yml", epoch=EPOCH)
+    assert requests == []
+    assert result.path.is_file() and result.pages >= 5
+    assert f"http://127.0.0.1:{port}/x.png" in result.refused
+    assert f"http://127.0.0.1:{port}/bg.png" in result.refused
+    assert f"http://127.0.0.1:{port}/i.png" in result.refused
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"refused to fetch http://127.0.0.1:{port}/x.png: http URLs are not fetched" in messages
+
+
+# --- End to end: the real site --------------------------------------------------------------
+
+
+@dataclass
+class RealPdf:
+    """The real site and its PDF, built once for the module."""
+
+    site: Path
+    path: Path
+    run: Run
+    reader: PdfReader
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> RealPdf:
+    site = tmp_path_factory.mktemp("real") / "site"
+    mkdocs_build(ROOT, site)
+    run = build_pdf("--site-dir", str(site))
+    assert run.returncode == 0, run.stderr
+    path = site / pdf.PDF_NAME
+    reader = PdfReader(path)
+    pages = len(reader.pages)
+    print(
+        f"\nPDF build: {pages} pages in {run.seconds:.1f} s ({pages / run.seconds:.1f} pages/s), "
+        f"peak RSS {run.peak_rss_mb:.0f} MB ({run.peak_rss_mb / pages:.2f} MB/page)"
+    )
+    return RealPdf(site, path, run, reader)
+
+
+def test_progress_goes_to_stderr(real: RealPdf) -> None:
+    assert re.search(r"build_pdf: combined \d+ pages", real.run.stderr)
+    assert re.search(
+        r"build_pdf: wrote .*review\.pdf: \d+ pages .* s \(\d+ pages/s\)", real.run.stderr
+    )
+    assert "Traceback" not in real.run.stderr
+
+
+def test_outline_has_every_section_and_study(real: RealPdf) -> None:
+    marks = outline(real.reader)
+    top = [title for level, title, _ in marks if level == 1]
+    config = pdf.load_config(ROOT / "mkdocs.yml")
+    for title, _url in pdf.nav_entries(config):
+        assert title is not None
+        assert any(t == title or t.endswith(f" {title}") for t in top), (title, top)
+    assert "Appendix: Study records" in top
+    assert top[-1] == "References"
+    nested = " | ".join(title for level, title, _ in marks if level == 2)
+    for study_id, label in study_labels(real.site).items():
+        assert f" {label}" in nested, study_id
+    pages = [page for _, _, page in marks]
+    assert pages == sorted(pages)  # bookmarks follow the reading order
+
+
+def test_page_count_and_a4_by_default(real: RealPdf) -> None:
+    assert len(real.reader.pages) > 40
+    for page in real.reader.pages:
+        box = page.mediabox
+        assert (float(box.width), float(box.height)) == pytest.approx(A4, abs=0.5)
+
+
+def test_metadata(real: RealPdf) -> None:
+    config = pdf.load_config(ROOT / "mkdocs.yml")
+    meta = pdf.review_metadata(config, ROOT, EPOCH)
+    info = real.reader.metadata
+    assert info is not None
+    assert info.title == config["site_name"]
+    assert info.author == ", ".join(meta.authors) and info.author
+    assert info.subject == meta.description and info.subject
+    assert info["/Keywords"] == ", ".join(meta.keywords) and meta.keywords
+    assert real.reader.trailer["/Root"]["/Lang"] == "en"
+    stamp = datetime.fromtimestamp(EPOCH, tz=UTC).strftime("D:%Y%m%d%H%M%S")
+    assert info["/CreationDate"].startswith(stamp)
+    assert info["/ModDate"].startswith(stamp)
+
+
+@needs_poppler
+def test_all_fonts_are_embedded_dejavu(real: RealPdf) -> None:
+    result = subprocess.run(
+        ["pdffonts", str(real.path)], capture_output=True, text=True, check=True
+    )
+    rows = result.stdout.splitlines()[2:]
+    assert rows
+    for row in rows:
+        fields = row.split()
+        assert fields[-5] == "yes", row  # the "emb" column
+        assert re.search(r"Review-(Serif|Sans|Mono)|DejaVu", fields[0]), row
+
+
+@needs_poppler
+def test_every_study_and_no_unresolved_marker(real: RealPdf) -> None:
+    text = " ".join(" ".join(pdftotext(real.path)).split())
+    for study_id, label in study_labels(real.site).items():
+        assert label in text, study_id
+    for marker in ("[@", "[[", "??", "\\textit", "{\\", "\\emph"):
+        assert marker not in text, marker
+
+
+@needs_poppler
+def test_every_citation_number_is_in_the_bibliography(real: RealPdf) -> None:
+    start = next(page for level, title, page in outline(real.reader) if title == "References")
+    pages = pdftotext(real.path)
+    body, bibliography = "\n".join(pages[:start]), "\n".join(pages[start:])
+    cited = citation_numbers(body)
+    # List markers start a line: "12. Author ..." (a wrapped "2299124. doi:..." is not one).
+    listed = {int(n) for n in re.findall(r"^\s*(\d{1,4})\.\s", bibliography, re.M)}
+    assert cited, "no citation found in the text"
+    assert cited <= listed, sorted(cited - listed)
+    assert listed == set(range(1, max(listed) + 1))
+
+
+def test_links_to_doi_and_inside_the_document(real: RealPdf) -> None:
+    uris: list[str] = []
+    internal = 0
+    for page in real.reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            action = annotation.get("/A")
+            if action is not None and action.get("/S") == "/URI":
+                uris.append(str(action["/URI"]))
+            elif "/Dest" in annotation or (action is not None and action.get("/S") == "/GoTo"):
+                internal += 1
+    assert any(uri.startswith("https://doi.org/10.") for uri in uris)
+    assert not any(uri.startswith("file:") for uri in uris)
+    assert internal > 100
+
+
+def test_same_sources_give_the_same_bytes(real: RealPdf, tmp_path: Path) -> None:
+    again = tmp_path / "again.pdf"
+    run = build_pdf("--site-dir", str(real.site), "--output", str(again))
+    assert run.returncode == 0, run.stderr
+    assert again.read_bytes() == real.path.read_bytes()
+
+
+def test_missing_or_empty_site_fails_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    for site_dir in (tmp_path / "missing", tmp_path / "empty"):
+        run = build_pdf("--site-dir", str(site_dir))
+        assert run.returncode == 1
+        lines = [line for line in run.stderr.splitlines() if not line.startswith("measure:")]
+        assert len(lines) == 1, lines
+        assert "run mkdocs build first" in lines[0]
+        assert "Traceback" not in run.stderr
+
+
+# --- End to end: outside URLs in a page are never fetched -----------------------------------
+
+
+def test_outside_urls_in_a_page_are_not_fetched(
+    project_copy: Callable[..., Path], http_server: tuple[int, list[str]]
+) -> None:
+    port, requests = http_server
+    root = project_copy(site=True)
+    about = root / "docs" / "about.md"
+    about.write_text(
+        about.read_text(encoding="utf-8")
+        + f'\n\n<img src="http://127.0.0.1:{port}/x.png" alt="outside image">\n\n'
+        f'<link rel="stylesheet" href="https://example.org/x.css">\n\n'
+        f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css">\n\n'
+        f'<iframe src="http://127.0.0.1:{port}/frame.html"></iframe>\n',
+        encoding="utf-8",
+    )
+    site = root / "site"
+    mkdocs_build(root, site)
+    run = build_pdf("--site-dir", str(site), "--paper", "letter", cwd=root)
+    assert run.returncode == 0, run.stderr
+    assert requests == []
+    assert f"refused to fetch http://127.0.0.1:{port}/x.png" in run.stderr
+    assert "removed <link> of https://example.org/x.css" in run.stderr
+    reader = PdfReader(site / pdf.PDF_NAME)
+    box = reader.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(LETTER, abs=0.5)
