@@ -8,7 +8,9 @@ overlay convention of ``tests/test_bad_input.py`` (whole files replace the real 
   field set to ``"<field>: " + PAYLOAD``; the glossary gains the abbreviation ``INJ``, which
   the record's summary uses;
 * ``bibliography/``: ``references.bib`` whose ``feder2014`` entry holds the payloads in its
-  title, journal, note and an author, with a ``javascript:`` URL and a quote in the DOI.
+  title, journal and note and in its first author (a corporate name, which the narrative
+  citations ``@feder2014`` of the real pages show), with a ``javascript:`` URL and a quote in
+  the DOI.
 
 :data:`PAYLOAD` joins every payload: raw HTML (``<script>``, an ``onerror`` image, an
 attribute break-out), Markdown (a ``javascript:`` link, a ``data:`` image, ``**bold**``,

@@ -9,6 +9,7 @@ key set (:class:`Keys`), which is all the validator asks of the bibliography.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 import os
 import re
@@ -503,12 +504,21 @@ def test_impossible_dates(
     assert only(problems, field).message.startswith(message)
 
 
-def test_future_is_measured_from_source_date_epoch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("epoch", "updated", "future"),
+    [
+        ("946684800", dt.date.today().isoformat(), False),  # epoch 2000-01-01: the clock wins
+        ("4102444800", "2099-12-31", False),  # epoch 2100-01-01: the epoch wins
+        ("946684800", "2999-01-01", True),
+    ],
+)
+def test_future_is_the_later_of_source_date_epoch_and_the_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epoch: str, updated: str, future: bool
 ) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
-    problems = problems_of(tmp_path, study(added="2026-01-01", updated="2026-01-02"))
-    assert only(problems, "updated").message == "date 2026-01-02 is in the future"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    _, problems = check(make_project(tmp_path, [study(added="2000-01-01", updated=updated)]))
+    messages = [p.message for p in problems]
+    assert messages == ([f"date {updated} is in the future"] if future else []), messages
 
 
 def test_trial_dates_are_checked(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ class Citer:
 
     def reference_html(self, key: str) -> str:
         """Return the formatted reference as HTML."""
-        return self._html.get(key) or html.escape(self.plain(key))
+        return self._html.get(key) or escape_data(self.plain(key))
 
     @staticmethod
     def _href(key: str, page_url: str) -> str:
@@ -96,16 +96,16 @@ class Citer:
         if numeric:
             label = str(self.numbers[item.key])
         else:
-            label = html.escape(
+            label = escape_data(
                 self.formatter.format_intext(item.key, suppress_author=item.suppress_author)
             ).strip("()")
         text = self._link(item.key, label, page_url)
         if item.prefix:
-            text = f"{html.escape(item.prefix)} {text}"
+            text = f"{escape_data(item.prefix)} {text}"
         if item.locator:
-            text += f", {html.escape(_locator_text(item))}"
+            text += f", {escape_data(_locator_text(item))}"
         if item.suffix:
-            text += f"{'' if item.suffix.startswith(',') else ' '}{html.escape(item.suffix)}"
+            text += f"{'' if item.suffix.startswith(',') else ' '}{escape_data(item.suffix)}"
         return text
 
     def render(self, markdown: str, page_url: str) -> tuple[str, list[str]]:
@@ -126,7 +126,7 @@ class Citer:
                     cited.append(item.key)
             if citation.narrative:
                 item = citation.items[0]
-                name = html.escape(self.formatter.narrative_name(item.key))
+                name = escape_data(self.formatter.narrative_name(item.key))
                 inner = self._item(item, page_url, numeric=numeric)
                 if numeric:
                     return f'<span class="citation">{name} [{inner}]</span>'
