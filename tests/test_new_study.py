@@ -150,7 +150,7 @@ def test_walkthrough_scaffold_reject_fill_accept(project: Path) -> None:
     assert data["references"] == [NEW_KEY]
     assert data["provenance"][0]["source"] == NEW_KEY
     assert data["provenance"][0]["status"] == "unverified"
-    assert data["bibliographic"] == {"status": "unverified"}
+    assert data["bibliographic"] == {"status": "unverified", "note": "TODO"}
     assert data["added"] == data["updated"] == TODAY
     # Vocabulary fields say which terms are allowed, in a comment.
     assert re.search(r"# one of data/vocabularies/designs\.yaml: rct, ", text)

@@ -262,8 +262,16 @@ def _raw_tag_closer(name: str) -> re.Pattern[str]:
     return re.compile(rf"</{name}\s*>", re.IGNORECASE)
 
 
-def _mask(text: str) -> str:
-    """Return ``text`` with every protected range overwritten, keeping every offset."""
+def protected_ranges(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of code blocks, code spans, comments and raw code tags.
+
+    Other Markdown scanners (the ``[[...]]`` markers) use this so that every kind of syntax
+    is left alone in exactly the same places as citations.
+    """
+    return [(start, end) for start, end, _ in _protected(text)]
+
+
+def _protected(text: str) -> list[tuple[int, int, bool]]:
     ranges: list[tuple[int, int, bool]] = []
     pos = 0
     for start, end in [*_block_ranges(text), (len(text), len(text))]:
@@ -272,6 +280,12 @@ def _mask(text: str) -> str:
         if start < end:
             ranges.append((start, end, True))
         pos = max(pos, end)
+    return ranges
+
+
+def _mask(text: str) -> str:
+    """Return ``text`` with every protected range overwritten, keeping every offset."""
+    ranges = _protected(text)
     if not ranges:
         return text
     parts: list[str] = []

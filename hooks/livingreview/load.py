@@ -116,6 +116,9 @@ def read_text(path: Path, root: Path) -> tuple[str | None, list[Problem]]:
         return None, [Problem(rel, line, col, "", msg)]
     if text.startswith("\ufeff"):
         text = text[1:]
+    # Universal newlines, as MkDocs reads pages: a CRLF file must not keep its front matter.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text, []
 
 

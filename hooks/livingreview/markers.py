@@ -22,12 +22,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .citations import protected_ranges
 from .errors import Problem
 
 MARKER = re.compile(r"\[\[(?P<body>[a-z][^\[\]\n]*?)\]\]")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?$(?:.|\n)*?^ {0,3}\1[`~]*[ \t]*$", re.MULTILINE)
-_CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
-
 FILTERS = ("condition", "design", "kind", "group")
 
 
@@ -42,15 +40,6 @@ class Marker:
     end: int
     line: int
     column: int
-
-
-def protected_ranges(markdown: str) -> list[tuple[int, int]]:
-    """Return the (start, end) offsets of fenced code blocks and code spans."""
-    ranges = [m.span() for m in _FENCE.finditer(markdown)]
-    for m in _CODE_SPAN.finditer(markdown):
-        if not any(a <= m.start() < b for a, b in ranges):
-            ranges.append(m.span())
-    return sorted(ranges)
 
 
 def find_markers(

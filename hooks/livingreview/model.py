@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -245,6 +246,7 @@ class Study:
     notes: tuple[str, ...]
     added: str
     updated: str
+    author_name: str = ""
 
     @property
     def year(self) -> int:
@@ -253,9 +255,14 @@ class Study:
 
     @property
     def label(self) -> str:
-        """Short label for tables: ``Feder 2014``, ``Keeler 2023``."""
+        """Short label for tables: ``Feder 2014``, ``McGhee 2008``.
+
+        The surname is spelled as in the primary reference when the validator found it there
+        (``author_name``); otherwise it is rebuilt from the id, which is lowercase ASCII.
+        """
         name, year = self.id.rsplit("-", 1)
-        return f"{' '.join(p.capitalize() for p in name.split('-'))} {year}"
+        surname = self.author_name or " ".join(p.capitalize() for p in name.split("-"))
+        return f"{surname} {year}"
 
     @property
     def status(self) -> str:
@@ -359,4 +366,6 @@ def _num(x: float | None) -> str:
         return ""
     if float(x).is_integer():
         return str(int(x))
-    return f"{x:g}"
+    # repr gives the shortest exact form; Decimal writes it out without an exponent, so
+    # p = 0.00003 is not shown as 3e-05 and 12345.67 is not rounded.
+    return format(Decimal(repr(float(x))), "f")

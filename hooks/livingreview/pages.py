@@ -88,11 +88,12 @@ class StatusView:
 
 def regimen_text(s: Study, labels: Labels) -> str:
     """Return the regimen in one line: ``IV racemic ketamine, 0.5 mg/kg, 6 sessions, 40 min``."""
-    parts = [
-        "/".join(labels.short("routes", r) for r in s.routes)
-        + " "
-        + labels.label("drugs", s.drug).lower()
-    ]
+    drug = labels.label("drugs", s.drug)
+    routes = [r for r in s.routes if r != "not-reported"]
+    if routes:
+        parts = ["/".join(labels.short("routes", r) for r in routes) + " " + drug.lower()]
+    else:
+        parts = [f"{drug}, route not reported"]
     if s.dose:
         parts.append(s.dose.text())
     if s.sessions:

@@ -119,6 +119,10 @@ def select_studies(catalog: Catalog, filters: dict[str, str]) -> list[Study]:
 
 
 def _filter_problems(catalog: Catalog, marker: Marker) -> str | None:
+    if marker.what == "trials":
+        other = sorted(set(marker.filters) - {"condition"})
+        if other:
+            return f"trials can only be filtered by condition, not by {', '.join(other)}"
     vocab_for = {"condition": "conditions", "design": "designs"}
     for key, value in marker.filters.items():
         if key in vocab_for and value not in catalog.vocab(vocab_for[key]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ _ESCAPES = str.maketrans(
 )
 
 
+_ORDERED_ITEM = re.compile(r"^([0-9]+)\.(?=\s|$)")
+
+
 def escape_data(value: Any) -> str:
     """Return text from data as Markdown-and-HTML-inert text.
 
@@ -48,8 +52,12 @@ def escape_data(value: Any) -> str:
         return str(value)
     if value is None:
         return ""
-    # Line breaks become spaces: a break inside a table cell would end the row.
-    return str(value).translate(_ESCAPES)
+    # Line breaks become spaces: a break inside a table cell would end the row. Leading
+    # spaces would make an indented code block, a leading "-" or "1." a list item.
+    text = str(value).lstrip().translate(_ESCAPES)
+    if text.startswith("-"):
+        text = "&#45;" + text[1:]
+    return _ORDERED_ITEM.sub(r"\1&#46;", text, count=1)
 
 
 def escape_attr(value: Any) -> str:

@@ -34,9 +34,14 @@ TODO = "TODO"
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../schema/study.schema.json"
 
 #: Optional fields the scaffold writes although the schema does not require them: the
-#: validator requires ``participants.n`` for primary studies, and every provenance entry
-#: should say where in the source it looked and what is not verified.
-EXTRA_FIELDS = ("participants.n", "provenance[].locator", "provenance[].note")
+#: validator requires ``participants.n`` for primary studies, and every provenance entry and
+#: the bibliographic status need a note saying what is not verified unless it is verified.
+EXTRA_FIELDS = (
+    "participants.n",
+    "provenance[].locator",
+    "provenance[].note",
+    "bibliographic.note",
+)
 
 #: What to write for a placeholder, by field spec, where the schema alone says too little.
 HINTS: Mapping[str, str] = {
@@ -59,6 +64,10 @@ HINTS: Mapping[str, str] = {
         "what is not verified and why (delete the note when the status is verified)"
     ),
     "result.summary": "the study's main result in one sentence, in your own words",
+    "bibliographic.note": (
+        "which bibliographic details could not be confirmed (delete the note when the status "
+        "is verified)"
+    ),
 }
 
 _TODO_RE = re.compile(r"^\s*TODO\b")

@@ -107,10 +107,13 @@ class SiteBuild:
 
     def edit_url(self, repo_url: str, edit_uri: str, record: str) -> str:
         """Return the URL that opens a record for editing in the repository."""
-        base = edit_uri.rstrip("/")
-        if base.endswith("docs"):
-            base = base[: -len("docs")].rstrip("/")
-        return f"{repo_url.rstrip('/')}/{base}/{record}" if base else f"{repo_url}/{record}"
+        # edit_uri points into the docs folder ("edit/main/docs/"); records live beside it,
+        # so drop the docs folder's own path segments from its end.
+        parts = [p for p in edit_uri.split("/") if p]
+        docs = [p for p in relative_path(self.docs_dir, self.root).split("/") if p]
+        if docs and parts[-len(docs) :] == docs:
+            parts = parts[: -len(docs)]
+        return "/".join([repo_url.rstrip("/"), *parts, record])
 
     def prepare(self, sources: list[tuple[str, str, str | Path, bool]]) -> list[Problem]:
         """Expand markers in every page and number all citations, in reading order.

@@ -235,6 +235,16 @@ def _vocab(root: Path, name: str) -> list[dict[str, Any]]:
     return list(data["terms"])
 
 
+def _bibliographic(rng: random.Random) -> dict[str, str]:
+    """A bibliographic status; anything short of verified says what is unverified."""
+    status = rng.choice(("verified", "partial"))
+    return (
+        {"status": status}
+        if status == "verified"
+        else {"status": status, "note": "PMID unverified."}
+    )
+
+
 def _sentence(rng: random.Random, words: int) -> str:
     text = " ".join(rng.choice(_WORDS) for _ in range(words))
     return text[0].upper() + text[1:] + "."
@@ -367,7 +377,7 @@ def _study(
         },
         "references": refs,
         "provenance": provenance,
-        "bibliographic": {"status": rng.choice(("verified", "partial"))},
+        "bibliographic": _bibliographic(rng),
         "added": f"{rng.randint(2019, 2022)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
         "updated": f"{rng.randint(2023, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
     }

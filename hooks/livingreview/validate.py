@@ -123,7 +123,7 @@ def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem
         count = len(problems)
         _check_study(doc, vocabularies, keys, problems)
         if len(problems) == count:
-            study_models.append(_build_study(doc))
+            study_models.append(_build_study(doc, _author_name(keys, doc.data)))
     trial_models = []
     for doc in trials:
         count = len(problems)
@@ -650,6 +650,14 @@ def _check_study(
         if ref in seen:
             problems.append(_problem(doc, ("references", i), f"reference '{ref}' is listed twice"))
         seen.add(ref)
+    for path, entry in _walk(data, "provenance[]"):
+        if entry.get("status") != "verified" and not entry.get("note"):
+            msg = "a note is required when the status is not 'verified': say what is unverified"
+            problems.append(_problem(doc, (*path, "status"), msg))
+    bibliographic = data["bibliographic"]
+    if bibliographic.get("status") != "verified" and not bibliographic.get("note"):
+        msg = "a note is required when the status is not 'verified': say what is unverified"
+        problems.append(_problem(doc, ("bibliographic", "status"), msg))
     for path, source in _walk(data, "provenance[].source"):
         if source not in refs:
             problems.append(
@@ -688,7 +696,23 @@ def _source(raw: dict[str, Any]) -> Source:
     return Source(ref=raw["ref"], locator=raw["locator"])
 
 
-def _build_study(doc: Document) -> Study:
+def _author_name(keys: KeySet, data: dict[str, Any]) -> str:
+    """Return the primary reference's first-author surname when it matches the record's id.
+
+    The id is lowercase ASCII (``mcghee-2008``); the reference keeps the real spelling
+    (``McGhee``). A surname that does not fold to the id is not used, so a label never
+    disagrees with the file name.
+    """
+    get = getattr(keys, "get", None)
+    entry = get(data["references"][0]) if callable(get) else None
+    authors = entry.csl.get("author") if entry is not None else None
+    family = authors[0].get("family", "") if authors and isinstance(authors[0], dict) else ""
+    folded = unicodedata.normalize("NFKD", family).encode("ascii", "ignore").decode()
+    folded = re.sub(r"[^a-z]+", "-", folded.lower()).strip("-")
+    return family if folded and folded == data["id"].rsplit("-", 1)[0] else ""
+
+
+def _build_study(doc: Document, author_name: str = "") -> Study:
     d = doc.data
     pop, part, inter, res = d["population"], d["participants"], d["intervention"], d["result"]
     outcomes = []
@@ -770,6 +794,7 @@ def _build_study(doc: Document) -> Study:
         notes=tuple(d.get("notes", [])),
         added=d["added"],
         updated=d["updated"],
+        author_name=author_name,
     )
 
 
