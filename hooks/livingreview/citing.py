@@ -17,6 +17,8 @@ from .citations import Citation, CiteItem, find_citations, replace_citations
 from .errors import Problem
 from .render import escape_data, relative_url
 
+_TAG = re.compile(r"<[^>]+>")
+
 #: URL of the generated References page (directory URLs).
 REFERENCES_URL = "references/"
 #: Where the bibliography downloads are written in the built site.
@@ -72,9 +74,17 @@ class Citer:
         return problems
 
     def plain(self, key: str) -> str:
-        """Return the plain-text reference for tooltips."""
+        """Return the plain-text reference for tooltips.
+
+        Taken from the HTML already formatted for the reference lists when there is one:
+        formatting each reference a second time would double the citation stage's cost.
+        """
         if key not in self._plain:
-            self._plain[key] = self.formatter.format_plain(key)
+            formatted = self._html.get(key)
+            if formatted:
+                self._plain[key] = html.unescape(_TAG.sub("", formatted))
+            else:
+                self._plain[key] = self.formatter.format_plain(key)
         return self._plain[key]
 
     def reference_html(self, key: str) -> str:

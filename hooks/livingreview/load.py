@@ -36,6 +36,10 @@ _YAML11_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_
 _YAML11_UNDERSCORE = re.compile(r"^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)$")
 
 
+#: Parsed files by (resolved path, printed path, mtime_ns, size).
+_YAML_CACHE: dict[tuple[str, str, int, int], tuple[Document | None, list[Problem]]] = {}
+
+
 @dataclass
 class Document:
     """A loaded YAML document.
@@ -135,10 +139,26 @@ def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
         value, which is kept as text).
     """
     rel = relative_path(path, root)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (str(path.resolve()), rel, stat.st_mtime_ns, stat.st_size) if stat else None
+    cached = _YAML_CACHE.get(key) if key else None
+    if cached is not None:
+        return cached[0], list(cached[1])
     text, problems = read_text(path, root)
-    if text is None:
-        return None, problems
-    return parse_yaml(text, rel)
+    result = (None, problems) if text is None else parse_yaml(text, rel)
+    if key is not None:
+        # `mkdocs serve` rebuilds after every save; unchanged files are not parsed again.
+        # Callers treat documents as read-only.
+        _YAML_CACHE[key] = result
+    return result[0], list(result[1])
+
+
+def clear_cache() -> None:
+    """Forget every parsed file (tests use this to measure cold loads)."""
+    _YAML_CACHE.clear()
 
 
 def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[Problem]]:
@@ -158,7 +178,7 @@ def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[Problem]]:
         message = exc.problem or exc.context or "invalid YAML"
         if "expected a single document" in str(exc):
             message = "file holds several YAML documents; keep one record per file"
-        if "found character '\\t'" in message:
+        if "found character '\\t'" in message or _char_at(text, line, col) == "\t":
             message = "tab character used for indentation; indent with spaces"
         return None, [Problem(rel, line, col, "", f"YAML syntax: {message}")]
     finally:
@@ -182,7 +202,13 @@ class _Refused(Exception):
         self.problem = problem
 
 
-class _Composer(yaml.SafeLoader):
+#: libyaml's event parser when PyYAML was built with it (several times faster than the pure
+#: Python scanner); composition below stays in Python so that every event can be checked.
+_EventParser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PyComposer = yaml.composer.Composer
+
+
+class _Composer(_EventParser):
     """Safe composer that refuses anchors, aliases and explicit tags before building nodes.
 
     Refusing anchors outright (rather than bounding expansion) stops alias bombs at the first
@@ -190,8 +216,17 @@ class _Composer(yaml.SafeLoader):
     tracked, so that a refusal names the field as every other problem does.
     """
 
+    # PyYAML's own composition, run on the events of whichever parser is in use (the C
+    # parser would otherwise compose in C, out of reach of the checks in compose_node).
+    get_single_node = _PyComposer.get_single_node
+    compose_document = _PyComposer.compose_document
+    compose_scalar_node = _PyComposer.compose_scalar_node
+    compose_sequence_node = _PyComposer.compose_sequence_node
+    compose_mapping_node = _PyComposer.compose_mapping_node
+
     def __init__(self, text: str, rel: str) -> None:
         super().__init__(text)
+        self.anchors: dict[str, yaml.Node] = {}
         self._rel = rel
         self._paths: list[FieldPath] = []
 
@@ -228,7 +263,7 @@ class _Composer(yaml.SafeLoader):
             if explicit or isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 shown = tag.replace("tag:yaml.org,2002:", "!!")
                 self._refuse(event, f"YAML tag '{shown}' is not allowed; remove it")
-        return super().compose_node(parent, index)
+        return _PyComposer.compose_node(self, parent, index)
 
 
 class _Builder:
@@ -254,7 +289,7 @@ class _Builder:
                     self._problem(key_node, path, "mapping keys must be plain text")
                     continue
                 key = key_node.value
-                if key == "<<" and key_node.style is None:
+                if key == "<<" and not key_node.style:
                     self._problem(key_node, path, "YAML merge keys ('<<') are not allowed")
                     continue
                 child = (*path, key)
@@ -277,7 +312,7 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, path: FieldPath) -> Any:
         text = node.value
-        if node.style is not None:  # quoted or block scalar: always text
+        if node.style:  # quoted or block scalar: always text (plain is None or "")
             return text
         hint = _yaml11_hint(text)
         if hint:
@@ -321,6 +356,16 @@ def _yaml11_hint(text: str) -> str | None:
     if "_" in text and _YAML11_UNDERSCORE.match(text):
         return "YAML 1.1 reads it as a number with separators; write it without '_' or quote it"
     return None
+
+
+def _char_at(text: str, line: int | None, col: int | None) -> str:
+    """Return the character at a 1-based (line, column), or ``""``."""
+    if line is None or col is None:
+        return ""
+    lines = text.split("\n")
+    if not 0 < line <= len(lines) or not 0 < col <= len(lines[line - 1]):
+        return ""
+    return lines[line - 1][col - 1]
 
 
 def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
