@@ -414,9 +414,10 @@ _CACHE_LOCK = threading.Lock()
 
 
 def clear_cache() -> None:
-    """Forget every parsed file (for tests, or to force a re-parse)."""
+    """Forget every parsed file and formatted reference (for tests, or to force a re-parse)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+    _FORMATTED.clear()
 
 
 def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Problem]]:
@@ -1491,6 +1492,10 @@ _LOCATOR_ABBREVIATIONS = {
 }
 
 
+#: Formatted references by (style file and mtime, key, CSL-JSON, truncated name lists, HTML?).
+_FORMATTED: dict[tuple[tuple[str, int], str, str, frozenset[str], bool], str] = {}
+
+
 @functools.lru_cache(maxsize=8)
 def _load_style(path: str, mtime_ns: int) -> CitationStylesStyle:
     """Parse a CSL style once per process (per file version: ``mtime_ns`` is part of the key).
@@ -1581,7 +1586,9 @@ class Formatter:
         self.style_name = style
         self.style_path = _style_path(style, root)
         try:
-            self._style = _load_style(str(self.style_path), self.style_path.stat().st_mtime_ns)
+            mtime_ns = self.style_path.stat().st_mtime_ns
+            self._style_key = (str(self.style_path), mtime_ns)
+            self._style = _load_style(str(self.style_path), mtime_ns)
         except Exception as exc:  # lxml and citeproc raise many types
             raise ValueError(f"cannot read CSL style '{style}' ({self.style_path}): {exc}") from exc
         formats = self._style.root.xpath_search("./cs:info/cs:category/@citation-format")
@@ -1625,6 +1632,16 @@ class Formatter:
 
     def _format(self, key: str, *, html_output: bool) -> str:
         entry = self._require(key)
+        # citeproc-py takes milliseconds per entry; `mkdocs serve` rebuilds after every save,
+        # so a reference whose data and style are unchanged is not formatted again.
+        memo_key = (self._style_key, entry.key, entry.csl_json, entry.others, html_output)
+        cached = _FORMATTED.get(memo_key)
+        if cached is None:
+            cached = self._format_uncached(entry, html_output=html_output)
+            _FORMATTED[memo_key] = cached
+        return cached
+
+    def _format_uncached(self, entry: Entry, *, html_output: bool) -> str:
         output_format = formatter.html if html_output else formatter.plain
         try:
             source = self._source(entry, escaped=html_output)
