@@ -45,7 +45,7 @@ from .errors import Problem, relative_path
 from .load import Document, format_field, load_yaml
 from .model import Catalog, Effect, Outcome, RiskOfBias, Study, Term, _num
 from .pages import study_src
-from .render import relative_src
+from .render import escape_data, relative_src
 from .validate import _schema_problems, schema_validator
 
 #: Figure names a ``[[figure <name>]]`` marker may use.
@@ -104,32 +104,9 @@ _HATCH = "#8C8C8C"
 
 # --- text, numbers and ids ---------------------------------------------------------------------
 
-# One translation table, applied in a single pass: escaping HTML first and Markdown second
-# would turn the ``#`` of ``&#39;`` into ``&#35;`` and show readers a broken entity.
-_ESCAPES = str.maketrans(
-    {
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        '"': "&quot;",
-        "'": "&#39;",
-        **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#|~^@$!:=+"},
-        "\r": " ",
-        "\n": " ",
-    }
-)
-
-
-def inert(value: Any) -> str:
-    """Return text from data as inert HTML, Markdown and citation syntax.
-
-    The contract of :func:`render.escape_data`, done in one pass: every character that means
-    something to HTML, Markdown, its extensions or the citation syntax becomes a character
-    reference, which is also valid XML (so it is safe inside SVG) and inside attribute values.
-    ``None`` becomes ``""``; line breaks become spaces.
-    """
-    return "" if value is None else str(value).translate(_ESCAPES)
-
+#: Text from data as inert HTML, Markdown and citation syntax, also valid XML inside SVG:
+#: the one escaping function the whole library uses.
+inert = escape_data
 
 _esc = inert
 
