@@ -997,9 +997,13 @@ class Bench:
     def run(self) -> dict[str, Any]:
         """Run every part that is not skipped; return the report."""
         args = self.args
+        marker = self.work / ".bench-work"
         if self.work.exists():
+            if any(self.work.iterdir()) and not marker.exists():
+                raise SystemExit(f"bench: {self.work} is not empty and not a bench work dir")
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
+        marker.touch()
         results: list[dict[str, Any]] = []
         for n in args.sizes:
             results.append(self.size(n))
