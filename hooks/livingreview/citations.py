@@ -104,19 +104,25 @@ def find_citations(markdown: str) -> list[Citation]:
     return _CitationScanner(markdown, masked).scan()
 
 
-def replace_citations(markdown: str, render: Callable[[Citation], str]) -> str:
+def replace_citations(
+    markdown: str,
+    render: Callable[[Citation], str],
+    citations: list[Citation] | None = None,
+) -> str:
     """Replace each citation with ``render(citation)``.
 
     Args:
         markdown: One page's Markdown source.
         render: Called once per citation, in source order; returns its replacement text.
+        citations: ``find_citations(markdown)`` if the caller already has it (parsing a page
+            is the costly part, and the build parses each page once to number citations).
 
     Returns:
         The Markdown with every citation replaced; everything else is unchanged byte-for-byte.
     """
     parts: list[str] = []
     pos = 0
-    for citation in find_citations(markdown):
+    for citation in find_citations(markdown) if citations is None else citations:
         parts.append(markdown[pos : citation.start])
         parts.append(render(citation))
         pos = citation.end

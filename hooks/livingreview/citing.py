@@ -55,6 +55,8 @@ class Citer:
     formatter: Formatter
     numbers: dict[str, int] = field(default_factory=dict)
     _html: dict[str, str] = field(default_factory=dict)
+    #: Citations found while numbering, by page text, so rendering does not parse it again.
+    _found: dict[str, list[Citation]] = field(default_factory=dict)
     _plain: dict[str, str] = field(default_factory=dict)
 
     def collect(self, pages: Iterable[PageSource]) -> list[Problem]:
@@ -63,7 +65,8 @@ class Citer:
         for page in pages:
             if "@" not in page.markdown:
                 continue
-            for citation in find_citations(page.markdown):
+            found = self._found[page.markdown] = find_citations(page.markdown)
+            for citation in found:
                 for item in citation.items:
                     if item.key in self.bibliography:
                         self.numbers.setdefault(item.key, len(self.numbers) + 1)
@@ -146,7 +149,7 @@ class Citer:
                 return f'<span class="citation">[{"; ".join(parts)}]</span>'
             return f'<span class="citation">({"; ".join(parts)})</span>'
 
-        return replace_citations(markdown, one), cited
+        return replace_citations(markdown, one, self._found.pop(markdown, None)), cited
 
     def ordered(self, keys: Iterable[str]) -> list[str]:
         """Return keys in reference-number order."""
