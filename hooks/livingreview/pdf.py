@@ -196,7 +196,8 @@ def load_config(path: Path) -> dict[str, Any]:
         PdfError: The file is missing or is not a YAML mapping.
     """
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_ConfigLoader)
+        # _ConfigLoader is a SafeLoader subclass (custom tags read as plain values).
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_ConfigLoader)  # SafeLoader
     except OSError as exc:
         raise PdfError(f"cannot read {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
