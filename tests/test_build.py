@@ -31,6 +31,16 @@ def build(root: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def validate_project(root: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/validate.py --root root`` as an author would."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def use_fixture_pages(root: Path, name: str) -> None:
     """Replace the copied pages and mkdocs.yml by those of ``tests/fixtures/sites/<name>``."""
     shutil.rmtree(root / "docs")
@@ -123,12 +133,7 @@ def test_strict_build_fails_with_the_validator_message(
     before = snapshot(root)
     result = build(root, tmp_path / "site")
     assert result.returncode != 0
-    validate = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    validate = validate_project(root)
     assert validate.returncode == 1
     line = validate.stdout.strip().splitlines()[0]
     assert line.startswith("data/studies/feder-2014.yaml:")
@@ -150,11 +155,6 @@ def test_hand_written_page_colliding_with_generated_page_fails(
         "docs/studies/feder-2014.md:1: error: this page collides with the generated page "
         "'studies/feder-2014.md'" in result.stderr
     )
-    validate = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    validate = validate_project(root)
     assert validate.returncode == 1
     assert "docs/studies/feder-2014.md:1: error: this page collides" in validate.stdout

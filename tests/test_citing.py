@@ -9,15 +9,13 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, ROOT
 from livingreview.bibliography import load_bibliography
-from test_build import build, use_fixture_pages
+from test_build import build, use_fixture_pages, validate_project
 
 HEPML = ROOT.parent / "shared" / "data" / "HEPML.bib"
 
@@ -131,12 +129,7 @@ def test_unknown_key_fails_build_and_validator_with_position(
     result = build(root, tmp_path / "site")
     assert result.returncode != 0
     assert expected in result.stderr
-    validate = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    validate = validate_project(root)
     assert validate.returncode == 1
     assert expected in validate.stdout
 

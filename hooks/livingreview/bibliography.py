@@ -144,8 +144,9 @@ NAME_FIELDS: Mapping[str, str] = MappingProxyType(
 #: Block types that are not references.
 _NON_ENTRY_TYPES = frozenset({"comment", "string", "preamble"})
 
-#: BibTeX's built-in month macros (``month = jan``), as plain.bst defines them.
-_MONTH_NAMES = (
+#: English month names: BibTeX's built-in month macros (``month = jan``), as plain.bst
+#: defines them, and dates printed without depending on the machine's locale (the PDF cover).
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -160,9 +161,9 @@ _MONTH_NAMES = (
     "December",
 )
 _BUILTIN_MACROS: Mapping[str, str] = MappingProxyType(
-    {name[:3].lower(): name for name in _MONTH_NAMES}
+    {name[:3].lower(): name for name in MONTH_NAMES}
 )
-_MONTH_NUMBERS = {name[:3].lower(): i for i, name in enumerate(_MONTH_NAMES, start=1)}
+_MONTH_NUMBERS = {name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
 
 #: BibTeX/biblatex entry type -> CSL type. Unknown types become ``document``.
 CSL_TYPES: Mapping[str, str] = MappingProxyType(

@@ -63,6 +63,7 @@ import yaml
 from markupsafe import Markup
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .bibliography import MONTH_NAMES
 from .citing import REFERENCES_URL
 from .pages import STUDY_DIR
 
@@ -141,21 +142,6 @@ _TEMPLATE_IDS = frozenset({"contents", "appendix"})
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 #: A host no real link can have: used to resolve site-relative links with urljoin.
 _BASE = "https://pdf.invalid/"
-#: English month names: the date on the cover does not depend on the machine's locale.
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 class PdfError(Exception):
@@ -304,7 +290,7 @@ def _cff_author(author: Any) -> str:
 
 def format_date(moment: datetime) -> str:
     """Return a date as ``21 November 2026`` (English month names, whatever the locale)."""
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return f"{moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year}"
 
 
 @dataclass(frozen=True)
