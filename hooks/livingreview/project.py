@@ -40,7 +40,7 @@ class Project:
     prisma: figures.Prisma | None = None
     versions: tuple[changes.Version, ...] = ()
     #: ``data/versions.yaml`` in full: releases with snapshots, living mode, removals.
-    release_log: releases.ReleaseLog = releases.ReleaseLog()
+    release_log: releases.ReleaseLog = field(default_factory=releases.ReleaseLog)
     #: Hash of every study record by id (what a release snapshot records).
     record_hashes: Mapping[str, str] = field(default_factory=dict)
     #: Problems that do not stop the build by themselves (a strict build fails on them).

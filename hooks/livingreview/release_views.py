@@ -1,5 +1,7 @@
-"""Releases as readers see them: the versions part of What's new, feed entries per version,
-the living-mode table on Methods, and the "cite this version" line on every page.
+"""Releases as readers see them: What's new, feed entries, living mode, cite this version.
+
+The versions part of What's new, one feed entry per version, the living-mode table on
+Methods, and the "cite this version" line at the foot of every page.
 
 Pure functions of validated inputs (:mod:`.releases`); every value from data is escaped.
 """
@@ -140,9 +142,7 @@ def living_mode_markdown(log: ReleaseLog) -> str | None:
     """Return the living-mode table for Methods, or ``None`` when the data give none."""
     if log.living is None:
         return None
-    return render(
-        "living_mode.md.jinja", living=log.living, plan_note=_PLAN_NOTE[log.living.basis]
-    )
+    return render("living_mode.md.jinja", living=log.living, plan_note=_PLAN_NOTE[log.living.basis])
 
 
 # --- feed entries --------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def living_mode_markdown(log: ReleaseLog) -> str | None:
 
 def _xml(text: str) -> str:
     # Characters XML 1.0 forbids are dropped; the rest is escaped for element content.
-    clean = "".join(c for c in text if c in "\t\n\r" or (" " <= c and c not in "\ufffe\uffff"))
+    clean = "".join(c for c in text if c in "\t\n\r" or (c >= " " and c not in "\ufffe\uffff"))
     return html.escape(clean, quote=True)
 
 
@@ -216,10 +216,11 @@ def version_entries(
             title += f": {release.trigger}"
         stamp = f"{release.date}T00:00:00Z"
         href = f"{base}{WHATS_NEW_SRC[:-3]}/"
+        tag = f"tag:{authority},{release.date}:versions/{release.version}"
         entry = "\n".join(
             [
                 "  <entry>",
-                f"    <id>{_xml(f'tag:{authority},{release.date}:versions/{release.version}')}</id>",
+                f"    <id>{_xml(tag)}</id>",
                 f"    <title>{_xml(title)}</title>",
                 f"    <published>{stamp}</published>",
                 f"    <updated>{stamp}</updated>",

@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem, relative_path
-from .load import Document, load_yaml
+from .load import Document, FieldPath, format_field, load_yaml
 from .model import Catalog
 from .validate import _schema_problems, schema_validator, today
 
@@ -190,17 +190,20 @@ def parse_release_log(doc: Document, root: Path) -> tuple[ReleaseLog | None, lis
         where = f"versions[{i}]"
         line, col = doc.position(("versions", i, "date"))
         day = _date(raw["date"], doc, ("versions", i, "date"), problems)
-        if day is not None and previous is not None and day > previous:
+        misplaced = day is not None and previous is not None and day > previous
+        if misplaced:
             msg = f"date {raw['date']} is newer than the version above it; list newest first"
             problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
         previous = day or previous
         vline, vcol = doc.position(("versions", i, "version"))
         if raw["version"] in seen:
-            msg = f"version {raw['version']} is listed twice (also versions[{seen[raw['version']]}])"
+            first = seen[raw["version"]]
+            msg = f"version {raw['version']} is listed twice (also versions[{first}])"
             problems.append(Problem(doc.path, vline, vcol, f"{where}.version", msg))
             continue
         seen[raw["version"]] = i
-        if above is not None and version_key(raw["version"]) > version_key(above):
+        # An entry already reported as out of date order is not reported twice.
+        if not misplaced and above is not None and version_key(raw["version"]) > version_key(above):
             msg = (
                 f"version {raw['version']} is greater than {above} above it; list newest first, "
                 "each version greater than the one below it"
@@ -234,9 +237,9 @@ def parse_release_log(doc: Document, root: Path) -> tuple[ReleaseLog | None, lis
     return ReleaseLog(tuple(releases), living, tuple(removed)), []
 
 
-def _date(text: str, doc: Document, where: tuple[str | int, ...], out: list[Problem]) -> dt.date | None:
+def _date(text: str, doc: Document, where: FieldPath, out: list[Problem]) -> dt.date | None:
     line, col = doc.position(where)
-    name = ".".join(f"[{p}]" if isinstance(p, int) else p for p in where).replace(".[", "[")
+    name = format_field(where)
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
@@ -469,14 +472,7 @@ def read_citation(root: Path) -> Citation:
     This is the one place the review's version is read: ``version: 1.10`` is ``"1.10"``, not
     the number 1.1. A missing or unparsable file gives an empty :class:`Citation`.
     """
-    path = Path(root) / CITATION_FILE
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return Citation()
-    data = _plain(node)
-    if not isinstance(data, dict):
-        return Citation()
+    data = cff_data(root)
     authors = tuple(_author(a) for a in data.get("authors") or [] if isinstance(a, dict))
     return Citation(
         title=_text(data.get("title")),
@@ -486,6 +482,17 @@ def read_citation(root: Path) -> Citation:
         doi=_text(data.get("doi")),
         url=_text(data.get("url") or data.get("repository-code")),
     )
+
+
+def cff_data(root: Path) -> dict[str, Any]:
+    """Return ``CITATION.cff`` as dicts, lists and strings (no YAML typing), or ``{}``."""
+    path = Path(root) / CITATION_FILE
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    data = _plain(node)
+    return data if isinstance(data, dict) else {}
 
 
 def _plain(node: yaml.Node | None) -> Any:
