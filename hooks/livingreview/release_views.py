@@ -71,7 +71,7 @@ def _groups(
         ("Studies removed", d.removed),
     ):
         if ids:
-            out.append((f"{heading} ({len(ids)})", [item(sid) for sid in ids]))
+            out.append((trusted(f"{heading} ({len(ids)})"), [item(sid) for sid in ids]))
     return out
 
 
