@@ -41,12 +41,12 @@ ZENODO_FILE = ".zenodo.json"
 HASH_DIGITS = 16
 #: PRISMA counts kept in a snapshot, in the order tables show them, with their headings.
 PRISMA_COUNTS = (
-    ("identified", "Records identified"),
-    ("screened", "Records screened"),
-    ("assessed", "Reports assessed"),
-    ("studies", "Studies included"),
-    ("reports", "Reports of included studies"),
-    ("ongoing_trials", "Ongoing trials listed"),
+    ("identified", "Identified"),
+    ("screened", "Screened"),
+    ("assessed", "Assessed"),
+    ("studies", "Studies"),
+    ("reports", "Reports"),
+    ("ongoing_trials", "Ongoing trials"),
 )
 CONCLUSIONS = ("changed", "unchanged")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
