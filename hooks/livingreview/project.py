@@ -73,8 +73,8 @@ def load_project(root: Path) -> Project:
         problems.extend(figures.check_risk_of_bias(catalog))
     log, found = releases.load_release_log(root)
     problems.extend(found)
-    if log is not None and catalog is not None:
-        problems.extend(releases.check_release_log(root, log, catalog))
+    if log is not None:
+        problems.extend(releases.check_release_log(root, log))
     if problems or catalog is None:
         raise ProblemsFound(problems)
     assert log is not None

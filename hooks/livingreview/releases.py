@@ -269,19 +269,20 @@ def _release(raw: Mapping[str, Any]) -> Release:
     )
 
 
-def check_release_log(root: Path, log: ReleaseLog, catalog: Catalog) -> list[Problem]:
-    """Check ``data/versions.yaml`` against the records and ``CITATION.cff``.
+def check_release_log(root: Path, log: ReleaseLog) -> list[Problem]:
+    """Check ``data/versions.yaml`` against the record files and ``CITATION.cff``.
 
     Every study a snapshot names must have a record or be listed under ``removed``; a study
     listed under ``removed`` must have no record; ``CITATION.cff`` must name the newest version
-    and its date.
+    and its date. Records are the files in ``data/studies/`` (even ones with problems of
+    their own), so this check runs, and reports, whatever state the records are in.
     """
     root = Path(root)
     problems: list[Problem] = []
     doc, _ = load_yaml(root / VERSIONS_FILE, root)
     if doc is None:
         return problems
-    have = {s.id for s in catalog.studies}
+    have = {p.stem for p in (root / "data" / "studies").glob("*.yaml")}
     removed = {r.id for r in log.removed}
     for i, release in enumerate(log.releases):
         if release.snapshot is None:
