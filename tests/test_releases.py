@@ -416,3 +416,19 @@ def test_living_mode_on_methods_from_data() -> None:
     assert "the plan this project adopts; no published protocol sets them" in table
     assert "| Planned search schedule |" in table
     assert "| Plan for retiring the living mode |" in table
+
+
+def test_release_refuses_to_grow_versions_yaml_past_the_loader_limit(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(release_cut, "MAX_FILE_BYTES", 2000)
+    before = snapshot(project)
+    plan = release_cut.plan_release(project, "0.2.0", "Scheduled search", "unchanged")
+    assert plan.files == {}
+    [line] = [p.format() for p in plan.problems]
+    assert re.fullmatch(
+        r"data/versions\.yaml: error: versions: with this version the file would be \d+ "
+        r"bytes; the loader's limit is 2000 bytes",
+        line,
+    )
+    assert snapshot(project) == before

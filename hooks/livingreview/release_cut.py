@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ProblemsFound, sort_problems
-from .load import load_yaml, parse_yaml
+from .load import MAX_FILE_BYTES, load_yaml, parse_yaml
 from .project import Project, check_docs, load_project
 from .releases import (
     CITATION_FILE,
@@ -210,6 +210,13 @@ def _versions_text(root: Path, release: Release) -> tuple[str, list[Problem]]:
             start -= 1
         block = "".join(f"{ln}\n" for ln in entry_lines(release, " " * dash))
         text = "".join(lines[:start]) + block + "".join(lines[start:])
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        msg = (
+            f"with this version the file would be {size} bytes; the loader's limit is "
+            f"{MAX_FILE_BYTES} bytes"
+        )
+        return "", [Problem(VERSIONS_FILE, None, None, "versions", msg)]
     # The new text must load and name the new version first, with the same snapshot.
     doc, problems = parse_yaml(text, VERSIONS_FILE)
     if doc is None or problems:
