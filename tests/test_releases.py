@@ -335,7 +335,7 @@ def test_release_without_a_new_search_warns(project: Path) -> None:
     assert [w.format() for w in project_.warnings] == [
         "data/versions.yaml:29:18: warning: living.last_searched: the last search (2026-11-21) "
         "is older than version 0.2.0 (2026-11-25), yet version 0.3.0 was released; search "
-        "again and update last_searched, or say in the trigger why no search was needed"
+        "for new reports and set last_searched to the date of that search"
     ]
     result = release(project, "0.4.0", "--trigger", "x", "--conclusions", "unchanged")
     assert result.returncode == 0  # a warning does not refuse the release

@@ -318,7 +318,7 @@ def release_warnings(root: Path, log: ReleaseLog) -> list[Problem]:
     msg = (
         f"the last search ({log.living.last_searched}) is older than version "
         f"{previous.version} ({previous.date}), yet version {newest.version} was released; "
-        "search again and update last_searched, or say in the trigger why no search was needed"
+        "search for new reports and set last_searched to the date of that search"
     )
     return [Problem(VERSIONS_FILE, line, col, "living.last_searched", msg, severity="warning")]
 
