@@ -432,3 +432,12 @@ def test_release_refuses_to_grow_versions_yaml_past_the_loader_limit(
         line,
     )
     assert snapshot(project) == before
+
+
+def test_without_citation_cff_the_foot_names_the_version_but_no_citation(project: Path) -> None:
+    (project / "CITATION.cff").unlink()
+    loaded = load_project(project)
+    citation = releases.read_citation(project)
+    info = release_views.cite_this_version(citation, loaded.release_log, loaded.snapshot())
+    assert (info["version"], info["date"], info["citation"]) == ("0.1.0", "2026-11-21", "")
+    assert info["unreleased"] is None  # 0.1.0 has no snapshot to compare with

@@ -252,7 +252,8 @@ def cite_this_version(citation: Citation, log: ReleaseLog, now: Snapshot) -> dic
     return {
         "version": version,
         "date": date,
-        "citation": citation.text() if version else "",
+        # Without CITATION.cff there is nothing to cite by (no title, no authors).
+        "citation": citation.text() if version and citation.title else "",
         "doi": citation.doi,
         "doi_url": citation.doi_url,
         "unreleased": since,
