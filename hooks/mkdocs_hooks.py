@@ -17,6 +17,7 @@ from typing import Any
 
 from livingreview.errors import Problem, ProblemsFound
 from livingreview.history import has_git_history, review_version
+from livingreview.project import check_docs_files, docs_files
 from livingreview.site import SiteBuild
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -60,7 +61,8 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         _build.load()
     except ProblemsFound as exc:
         _fail(exc.problems)
-    problems: list[Problem] = []
+    # Nothing outside the project, and nothing but regular files, is read or published.
+    problems: list[Problem] = check_docs_files(docs_files(Path(config.docs_dir)), _build.root)
     for page in _build.generated_pages():
         existing = files.get_file_from_path(page.src)
         if existing is not None:
