@@ -643,7 +643,7 @@ def hepml() -> Bibliography:
         pytest.skip(f"real-world test data not found at {HEPML}")
     clear_cache()
     start = time.perf_counter()
-    bib, problems = load_bibliography(HEPML, ROOT)
+    bib, problems = load_bibliography(HEPML, HEPML.parent)
     print(f"\nHEPML.bib: loaded {len(bib)} entries in {time.perf_counter() - start:.2f} s")
     assert sorted(p.format().split(": error: ")[1] for p in problems) == sorted(HEPML_PROBLEMS)
     return bib
