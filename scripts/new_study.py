@@ -24,7 +24,7 @@ from pathlib import Path
 
 import _paths
 from livingreview.bibliography import load_bibliography
-from livingreview.errors import relative_path, visible
+from livingreview.errors import ProblemsFound, relative_path, visible
 from livingreview.load import check_input_path, load_yaml
 from livingreview.scaffold import (
     ScaffoldInput,
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         path = create(args.root, args.key, args.study_id, args.condition, args.design)
     except Refused as exc:
         print(f"new_study.py: error: {visible(str(exc))}", file=sys.stderr)
+        return 1
+    except ProblemsFound as exc:  # an unusable SOURCE_DATE_EPOCH
+        print(exc.report(), file=sys.stderr)
         return 1
     rel = relative_path(path, args.root)
     print(f"Wrote {rel}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,25 @@ class ProblemsFound(Exception):
     def report(self) -> str:
         """Return one line per problem."""
         return "\n".join(p.format() for p in self.problems)
+
+
+def internal_error(exc: BaseException, during: str) -> str:
+    """Return one line naming a bug in our code: what failed, where, and that it is a bug.
+
+    Bad input is reported as :class:`Problem` lines; anything else that escapes the library is
+    a bug, and a bare traceback would hide which step failed. The line names the step, the
+    exception and the innermost frame of the library, with user text made :func:`visible`.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "livingreview" in f.filename or "hooks" in f.filename]
+    frame = (ours or frames)[-1] if frames else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno} in {frame.name}" if frame else ""
+    detail = str(exc)
+    detail = detail if len(detail) <= 200 else detail[:197] + "..."
+    return visible(
+        f"internal error while {during}: {type(exc).__name__}: {detail}{where}; "
+        "this is a bug in the review's build code, not in your input: please report it"
+    )
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
