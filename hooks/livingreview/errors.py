@@ -102,6 +102,11 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
 
 def relative_path(path: Path | str, root: Path | str) -> str:
     """Return ``path`` relative to ``root`` with forward slashes, or as given if outside it."""
+    # The path as written first: a symlink inside the project is named by its own name, not
+    # by where it points (which may be outside, or nowhere).
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if not rel.startswith(".."):
+        return rel.replace(os.sep, "/")
     try:
         rel = os.path.relpath(Path(path).resolve(), Path(root).resolve())
     except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (Python 3.11)

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,11 @@ def check_input_path(path: Path, root: Path) -> Problem | None:
         return Problem(rel, None, None, "", f"cannot read file: {exc.strerror or exc}")
     if not resolved.is_relative_to(base):
         return Problem(
-            rel, None, None, "", "file resolves outside the project (symlink?); refusing to read it"
+            rel,
+            None,
+            None,
+            "",
+            "a symlink leads outside the project; refusing to read it (copy the file in instead)",
         )
     if not stat.S_ISREG(mode):
         kind = (
@@ -267,7 +272,10 @@ def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[Problem]]:
         line = text.count("\n", 0, bad.start()) + 1
         col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
         code = ord(bad.group())
-        msg = f"file contains the control character U+{code:04X}; remove it"
+        kind = (
+            "a control character" if unicodedata.category(bad.group()) == "Cc" else "a noncharacter"
+        )
+        msg = f"file contains U+{code:04X}, {kind} YAML does not allow; remove it"
         return None, [Problem(rel, line, col, "", msg)]
     composer = _Composer(text, rel)
     try:
