@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -414,8 +415,13 @@ CASES: tuple[Case, ...] = (
     ),
     _case(
         "record_too_many_items",
-        "data/studies/keeler-2023.yaml:47:3: error: tags: list has 60000 items; at most 1000 "
+        "data/studies/keeler-2023.yaml:47:3: error: notes: list has 60000 items; at most 1000 "
         "are allowed",
+    ),
+    _case(
+        "record_notes_over_schema_limit",
+        "data/studies/timek-2024.yaml:38:3: error: notes: list has 51 items; at most 50 are "
+        "allowed",
     ),
     _case(
         "record_text_too_long",
@@ -736,3 +742,73 @@ def test_unusable_source_date_epoch_is_one_line(
         assert result.returncode != 0, output
         assert "Traceback" not in output, output
         assert expected in output, output
+
+
+def test_a_bug_in_the_validator_is_one_line_that_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anything but a problem escaping the library is a bug: one line, exit status 2."""
+
+    def broken(root: Path) -> None:
+        raise RecursionError("maximum recursion depth exceeded\nwith a second line")
+
+    monkeypatch.setattr(validate_script, "load_project", broken)
+    status = validate_script.main(["--root", str(ROOT)])
+    out = capsys.readouterr()
+    assert status == 2
+    assert out.out == ""
+    lines = out.err.splitlines()
+    assert len(lines) == 1, out.err
+    assert lines[0].startswith(
+        "internal error while validating the inputs: RecursionError: maximum recursion depth "
+        "exceeded\\nwith a second line at test_bad_input.py:"
+    )
+    assert lines[0].endswith(
+        "this is a bug in the review's build code, not in your input: please report it"
+    )
+
+
+#: The cases that cost the most before their limit: 60,000 list items, a 5,000-long crossref
+#: chain, nine levels of @string macros, 1,200 nested lists and a 5,000-digit number.
+_HEAVY_CASES = (
+    "record_too_many_items",
+    "bib_crossref_chain_deep",
+    "bib_string_macro_bomb",
+    "record_nesting_deep",
+    "record_integer_digits",
+)
+#: Limits from the issue: 10 s and 1.5 GB. CPU time is measured, not wall time: the machine
+#: is shared, and waiting for a core is not work done by the build.
+_MAX_CPU_SECONDS = 10.0
+_MAX_RSS_BYTES = 1536 * 1024 * 1024
+
+
+def _measured(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
+    """Run ``command`` in a child; return its result, CPU seconds and peak RSS in bytes."""
+
+    def limit() -> None:  # the address-space cap makes a runaway fail fast instead of swap
+        resource.setrlimit(resource.RLIMIT_AS, (2 * _MAX_RSS_BYTES, 2 * _MAX_RSS_BYTES))
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=120, preexec_fn=limit
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss is the largest child so far (KiB on Linux), not a delta: an upper bound.
+    return result, cpu, after.ru_maxrss * 1024
+
+
+@pytest.mark.parametrize("name", _HEAVY_CASES)
+def test_heavy_cases_stay_within_time_and_memory(
+    name: str, project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    overlay(root, CASES_DIR / name)
+    for command in ([*VALIDATE, "--root", str(root)], [*MKDOCS_BUILD, "-d", str(tmp_path / "s")]):
+        result, cpu, rss = _measured(command, root)
+        output = result.stdout + result.stderr
+        assert result.returncode == 1, output
+        assert "Traceback" not in output, output
+        assert cpu < _MAX_CPU_SECONDS, f"{command[1]}: {cpu:.1f} s of CPU"
+        assert rss < _MAX_RSS_BYTES, f"{command[1]}: {rss / 2**20:.0f} MiB"

@@ -491,6 +491,9 @@ def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> l
         msg = f"{_describe(value)} is too large; must be {op} {error.validator_value}"
     elif error.validator in ("minItems", "minLength", "minProperties"):
         msg = "must not be empty"
+    elif error.validator == "maxItems":
+        # jsonschema's own message repeats the whole list.
+        msg = f"list has {len(value)} items; at most {error.validator_value} are allowed"
     elif error.validator in ("maxLength",):
         msg = f"text is too long; at most {error.validator_value} characters"
     else:
