@@ -42,8 +42,10 @@ import importlib.util
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -812,3 +814,52 @@ def test_heavy_cases_stay_within_time_and_memory(
         assert "Traceback" not in output, output
         assert cpu < _MAX_CPU_SECONDS, f"{command[1]}: {cpu:.1f} s of CPU"
         assert rss < _MAX_RSS_BYTES, f"{command[1]}: {rss / 2**20:.0f} MiB"
+
+
+def _wait_for(log: Path, text: str, start: int, timeout: float = 90) -> int:
+    """Wait until ``text`` appears in ``log`` after offset ``start``; return the new end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = log.read_text(encoding="utf-8", errors="replace")
+        found = content.find(text, start)
+        if found >= 0:
+            return found + len(text)
+        time.sleep(0.5)
+    pytest.fail(f"{text!r} not in the serve log:\n{log.read_text(errors='replace')[start:]}")
+
+
+def test_serve_keeps_running_through_bad_input_and_recovers(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``mkdocs serve`` keeps running through bad input and recovers when it is fixed.
+
+    A FIFO and a symlink loop: the rebuild fails with their lines, the server stays up, and
+    removing them gives a clean build again.
+    """
+    root = project_copy(site=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        offset = _wait_for(log, "Serving on", 0)
+        studies = root / "data" / "studies"
+        (studies / "loop-2020.yaml").symlink_to("loop-2020.yaml")
+        os.mkfifo(studies / "fifo-2020.yaml")
+        offset = _wait_for(log, "fifo-2020.yaml: error: not a regular file (a FIFO)", offset)
+        assert server.poll() is None, "the server stopped"
+        (studies / "loop-2020.yaml").unlink()
+        (studies / "fifo-2020.yaml").unlink()
+        _wait_for(log, "Documentation built", offset)
+        assert server.poll() is None, "the server stopped"
+        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
