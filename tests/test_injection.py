@@ -609,3 +609,25 @@ def test_feed_carries_every_data_file_as_text(all_site: Site) -> None:
         elif "alert(1)" in (element.text or ""):
             texts += 1  # plain text (Atom's default type): shown as written
     assert texts, "no data reached the feed"
+
+
+def test_print_document_for_the_pdf_has_no_live_payload(all_site: Site) -> None:
+    """The HTML document the PDF is laid out from holds no live payload.
+
+    It is combined from the built pages: every data string reaches it (studies, figures,
+    references).
+    """
+    from livingreview import pdf
+
+    config = pdf.load_config(all_site.root / "mkdocs.yml")
+    meta = pdf.review_metadata(config, all_site.root, 1_700_000_000)
+    document, pages = pdf.combine(all_site.site, config, meta)
+    assert len(pages) > 20
+    findings = scan_for_payloads(document)
+    assert not findings, findings[:10]
+    text = page_text(document)
+    assert f"designs.terms[1].label: {PAYLOAD}" in text
+    assert f"prisma.other_methods.sources[0].label: {PAYLOAD}" in text
+    # The PDF's metadata comes from mkdocs.yml and CITATION.cff, never from data.
+    fields = (meta.title, *meta.authors, meta.description, *meta.keywords, meta.cite_title)
+    assert not any("alert" in field for field in fields), fields
