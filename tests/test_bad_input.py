@@ -395,6 +395,15 @@ CASES: tuple[Case, ...] = (
         "data/studies/fifo-2020.yaml: error: not a regular file (a FIFO); refusing to read it",
     ),
     _case(
+        "versions_fifo",
+        "data/versions.yaml: error: not a regular file (a FIFO); refusing to read it",
+    ),
+    _case(
+        "prisma_symlink_dev_zero",
+        "data/prisma.yaml: error: a symlink leads outside the project; refusing to read it",
+    ),
+    _case("glossary_symlink_loop", "data/glossary.yaml: error: symlink loop"),
+    _case(
         "docs_symlink_outside",
         "docs/leak.txt: error: a symlink leads outside the project; refusing to read it",
         solo="a refused file in docs/ stops the build before pages are read",

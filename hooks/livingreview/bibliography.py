@@ -145,7 +145,7 @@ NAME_FIELDS: Mapping[str, str] = MappingProxyType(
 #: Block types that are not references.
 _NON_ENTRY_TYPES = frozenset({"comment", "string", "preamble"})
 
-#: Largest ``.bib`` file read, in bytes (like the YAML cap; the real file is about 40 KB).
+#: Largest ``.bib`` file read, in bytes (like the YAML cap; the real file is about 12 KB).
 MAX_BIB_BYTES = 2 * 1024 * 1024
 #: Longest field value after ``@string`` expansion. Nine levels of ten-fold macros would
 #: otherwise expand to a gigabyte, and a long title is repeated in every citation tooltip.
@@ -449,13 +449,14 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
     rel = relative_path(path, root)
     # The loader's one path check (inside the project, a regular file) and a size cap.
     data, refused = read_input(Path(path), Path(root), MAX_BIB_BYTES)
+    if data is None:
+        return Bibliography(rel, {}), refused
     try:
-        if data is None:
-            raise FileNotFoundError
         resolved = Path(path).resolve()
         stat = resolved.stat()
-    except OSError:
-        return Bibliography(rel, {}), refused
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return Bibliography(rel, {}), [Problem(rel, None, None, "", f"cannot read file: {reason}")]
 
     cache_key: _CacheKey = (
         str(resolved),

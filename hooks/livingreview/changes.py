@@ -93,7 +93,7 @@ def load_versions(root: Path) -> tuple[list[Version], list[Problem]]:
     root = Path(root)
     path = root / VERSIONS_FILE
     rel = relative_path(path, root)
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):  # a FIFO or symlink there is reported
         return [], []
     doc, problems = load_yaml(path, root)
     if doc is None or problems:

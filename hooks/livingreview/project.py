@@ -54,7 +54,7 @@ def load_project(root: Path) -> Project:
     prisma = None
     # The PRISMA flow is optional (a fixture may have none); when present its counts must
     # agree with the records, or the build fails.
-    if (root / figures.PRISMA_FILE).exists():
+    if os.path.lexists(root / figures.PRISMA_FILE):
         prisma, found = figures.load_prisma(root)
         problems.extend(found)
         if prisma is not None and catalog is not None:

@@ -322,7 +322,7 @@ def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabul
 def _load_glossary(root: Path, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
     """Load ``data/glossary.yaml`` (optional): abbreviation -> definition, unique."""
     path = root / "data" / "glossary.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):  # a dangling symlink or FIFO is reported, not skipped
         return ()
     doc, found = load_yaml(path, root)
     problems.extend(found)
