@@ -11,13 +11,18 @@ Event order in one build: ``on_config`` -> ``on_files`` (load + validate, add ge
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livingreview.errors import Problem, ProblemsFound
+from livingreview.errors import Problem, ProblemsFound, internal_error
 from livingreview.history import has_git_history
+from livingreview.project import check_docs_files, docs_files
+from livingreview.render import plain_title
 from livingreview.site import SiteBuild
+from livingreview.validate import today
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -30,15 +35,40 @@ log = logging.getLogger("mkdocs.hooks.livingreview")
 _build: SiteBuild | None = None
 
 
+def _reported(event: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an exception escaping the library into one line that says it is a bug.
+
+    Bad input never raises (it is a list of problems); anything else is a bug, reported with
+    the step and place, and the build fails cleanly (``mkdocs serve`` keeps running).
+    """
+
+    @functools.wraps(event)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return event(*args, **kwargs)
+        except (PluginError, ProblemsFound):
+            raise
+        except Exception as exc:
+            log.error(internal_error(exc, f"running {event.__name__}"))
+            raise PluginError("internal error in the review's build code; see above") from None
+
+    return wrapper
+
+
 def _fail(problems: list[Problem]) -> None:
     for problem in problems:
         log.error(problem.format())
     raise PluginError(f"{len(problems)} problem(s) in the review's inputs; see the lines above.")
 
 
+@_reported
 def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     """Start a new build: forget the previous build's state (the library keeps its caches)."""
     global _build
+    try:
+        today()  # MkDocs itself would fail on an unusable SOURCE_DATE_EPOCH with a traceback
+    except ProblemsFound as exc:
+        _fail(exc.problems)
     root = Path(config.config_file_path).parent
     options: dict[str, Any] = dict(config.extra.get("review", {}))
     _build = SiteBuild(root=root, docs_dir=Path(config.docs_dir), options=options)
@@ -50,6 +80,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     return config
 
 
+@_reported
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
     """Load and validate the data; add the generated pages as virtual files."""
     assert _build is not None
@@ -61,7 +92,8 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         log.warning(warning.format())
     # Read by overrides/partials/cite-version.html at the foot of every page.
     config.extra["review_release"] = _build.cite_this_version()
-    problems: list[Problem] = []
+    # Nothing outside the project, and nothing but regular files, is read or published.
+    problems: list[Problem] = check_docs_files(docs_files(Path(config.docs_dir)), _build.root)
     for page in _build.generated_pages():
         existing = files.get_file_from_path(page.src)
         if existing is not None:
@@ -78,6 +110,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
     return files
 
 
+@_reported
 def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
     """Expand markers and number citations over every page, in reading order, before rendering."""
     assert _build is not None
@@ -104,6 +137,7 @@ def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigat
     return nav
 
 
+@_reported
 def on_page_markdown(
     markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
 ) -> str | None:
@@ -115,6 +149,16 @@ def on_page_markdown(
     return _build.page_markdown(page.file.src_uri, page.file.url, markdown)
 
 
+@_reported
+def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+    """Hand the theme a plain-text title (data reaches study page titles via the H1)."""
+    # The home page keeps the theme's default title (the site name) unless it sets one.
+    if not page.is_homepage or "title" in page.meta:
+        page.meta["title"] = plain_title(page.title)
+    return html
+
+
+@_reported
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Write the bibliography downloads into the built site."""
     assert _build is not None

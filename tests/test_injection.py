@@ -7,6 +7,11 @@ overlay convention of ``tests/test_bad_input.py`` (whole files replace the real 
   figure and count still builds), the trial ``nct04714541`` and the glossary, with every text
   field set to ``"<field>: " + PAYLOAD``; the glossary gains the abbreviation ``INJ``, which
   the record's summary uses;
+* ``vocabularies/``: every vocabulary in ``data/vocabularies/``, ``data/versions.yaml`` and
+  ``data/prisma.yaml`` with every text field (labels, abbreviations, descriptions, notes,
+  reasons, summaries) set to ``"<file>.<field>: " + PAYLOAD``: vocabulary labels reach page
+  titles (``<title>``, where the theme's ``striptags`` un-escapes), headings, tables,
+  filters and figures;
 * ``bibliography/``: ``references.bib`` whose ``feder2014`` entry holds the payloads in its
   title, journal and note and in its first author (a corporate name, which the narrative
   citations ``@feder2014`` of the real pages show), with a ``javascript:`` URL and a quote in
@@ -309,6 +314,15 @@ def bib_site(project_copy: Callable[..., Path], tmp_path: Path) -> Site:
     return _site("bib", ("site", "bibliography"), project_copy, tmp_path)
 
 
+@pytest.fixture
+def all_site(project_copy: Callable[..., Path], tmp_path: Path) -> Site:
+    """The site with payloads in every data file.
+
+    Records, trials, the glossary, vocabularies, versions, PRISMA and references.bib.
+    """
+    return _site("all", ("site", "bibliography", "vocabularies"), project_copy, tmp_path)
+
+
 def _scan_site(site: Site) -> list[str]:
     findings = []
     for page in site.pages():
@@ -543,3 +557,109 @@ def test_ids_cannot_carry_markup(study_id: str, project_copy: Callable[..., Path
     shown = study_id if len(study_id) <= 60 else study_id[:57] + "..."
     messages = [p.message for p in problems if p.field == "id"]
     assert len(messages) == 1 and messages[0].startswith(f"text '{shown}' has the wrong form")
+
+
+# --- every data file, every output, the head included (issue 12) ----------------------------
+
+#: The head of a page: ``<title>`` and ``<meta>`` are where the theme puts page titles.
+_HEAD = re.compile(r"<head>(.*?)</head>", re.DOTALL)
+
+
+def test_all_site_builds_strictly_without_warnings(all_site: Site) -> None:
+    warnings = re.findall(r"^(?:WARNING|ERROR) +- .*$", all_site.result.stderr, re.MULTILINE)
+    assert not warnings, "\n".join(warnings)
+
+
+def test_no_payload_from_any_data_file_is_live(all_site: Site) -> None:
+    findings = _scan_site(all_site)
+    assert not findings, "\n".join(findings[:20])
+
+
+def test_page_titles_are_inert_plain_text_in_every_head(all_site: Site) -> None:
+    """Page titles in ``<title>`` and ``<meta>`` are inert plain text.
+
+    A vocabulary label reaches every study page's ``<title>``, which the theme fills with
+    ``page.title | striptags`` (un-escaping ``&lt;``); the adapter hands it plain text.
+    """
+    checked = 0
+    for page in all_site.pages():
+        head = _HEAD.search(page.read_text(encoding="utf-8"))
+        assert head is not None, page
+        for finding in scan_for_payloads(head.group(1)):
+            pytest.fail(f"{page.relative_to(all_site.site)}: {finding}")
+        title = re.search(r"<title>(.*?)</title>", head.group(1), re.DOTALL)
+        assert title is not None, page
+        # Raw, escaped or un-escaped, nothing in the title can open or close a tag.
+        assert not set(html.unescape(title.group(1))) & set("<>&\"'"), title.group(1)
+        for content in re.findall(r'<meta [^>]*content="([^"]*)"', head.group(1)):
+            assert "<" not in html.unescape(content), content
+        checked += "alert(1)" in title.group(1)
+    # Every study page's title holds its design label, payload and all (made inert).
+    assert checked >= len(list((all_site.site / "studies").glob("*/index.html")))
+    title = re.search(r"<title>(.*?)</title>", all_site.read("studies/feder-2014"))
+    assert title is not None
+    assert title.group(1).startswith(
+        "Feder 2014: designs.terms[1].label: \u2039script\u203aalert(1)\u2039/script\u203a"
+    )
+
+
+def test_vocabulary_versions_and_prisma_text_is_shown_literally(all_site: Site) -> None:
+    study = page_text(all_site.read("studies/feder-2014"))
+    assert f"designs.terms[1].label: {PAYLOAD}" in study
+    methods = page_text(all_site.read("methods"))
+    assert f"prisma.other_methods.sources[0].label: {PAYLOAD}" in methods
+    news = page_text(all_site.read("whats-new"))
+    assert f"versions.versions[0].summary: {PAYLOAD}" in news
+
+
+def test_downloads_carry_payloads_as_data(all_site: Site) -> None:
+    """CSL JSON stays JSON, RIS one tag per line, BibTeX the same entries: text, not syntax."""
+    import bibtexparser
+
+    downloads = all_site.site / "downloads"
+    items = json.loads((downloads / "references.json").read_text(encoding="utf-8"))
+    titles = [item.get("title", "") for item in items]
+    assert any("<script>alert(1)</script>" in title for title in titles), titles[:3]
+    ris = (downloads / "references.ris").read_text(encoding="utf-8")
+    bad = [ln for ln in ris.splitlines() if ln and not re.match(r"^[A-Z][A-Z0-9]  - ", ln)]
+    assert not bad, bad[:5]
+    assert ris.count("ER  - ") == len(items)
+    library = bibtexparser.parse_string((downloads / "references.bib").read_text("utf-8"))
+    assert not library.failed_blocks
+    assert len(library.entries) == len(items)
+
+
+def test_feed_carries_every_data_file_as_text(all_site: Site) -> None:
+    feed = all_site.site / "feed.xml"
+    tree = ET.parse(feed)  # well-formed, whatever the data held
+    texts = 0
+    for element in tree.iter():
+        kind = element.get("type", "text")
+        if kind in ("html", "xhtml"):
+            # Content a feed reader renders as HTML: nothing in it may be live.
+            assert not scan_for_payloads(element.text or ""), element.text
+        elif "alert(1)" in (element.text or ""):
+            texts += 1  # plain text (Atom's default type): shown as written
+    assert texts, "no data reached the feed"
+
+
+def test_print_document_for_the_pdf_has_no_live_payload(all_site: Site) -> None:
+    """The HTML document the PDF is laid out from holds no live payload.
+
+    It is combined from the built pages: every data string reaches it (studies, figures,
+    references).
+    """
+    from livingreview import pdf
+
+    config = pdf.load_config(all_site.root / "mkdocs.yml")
+    meta = pdf.review_metadata(config, all_site.root, 1_700_000_000)
+    document, pages = pdf.combine(all_site.site, config, meta)
+    assert len(pages) > 20
+    findings = scan_for_payloads(document)
+    assert not findings, findings[:10]
+    text = page_text(document)
+    assert f"designs.terms[1].label: {PAYLOAD}" in text
+    assert f"prisma.other_methods.sources[0].label: {PAYLOAD}" in text
+    # The PDF's metadata comes from mkdocs.yml and CITATION.cff, never from data.
+    fields = (meta.title, *meta.authors, meta.description, *meta.keywords, meta.cite_title)
+    assert not any("alert" in field for field in fields), fields

@@ -241,7 +241,8 @@ def source_date_epoch(root: Path, environ: Mapping[str, str] | None = None) -> i
     env = os.environ if environ is None else environ
     value = env.get("SOURCE_DATE_EPOCH", "").strip()
     if value:
-        if not value.isdigit():
+        # Whole seconds that are a real date (year 9999 at most): no bigger time stamp converts.
+        if not (value.isascii() and value.isdigit()) or int(value) > 253402300799:
             raise PdfError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
         return int(value)
     try:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from . import changes, explorer, figures, history, pages, release_views, release
 from .bibliography import Bibliography, load_bibliography
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
-from .load import read_text
+from .load import check_input_path, read_text
 from .markers import FILTERS, Marker, expand_markers
 from .model import Catalog, Study
 from .validate import load_catalog
@@ -64,7 +65,7 @@ def load_project(root: Path) -> Project:
     prisma = None
     # The PRISMA flow is optional (a fixture may have none); when present its counts must
     # agree with the records, or the build fails.
-    if (root / figures.PRISMA_FILE).exists():
+    if os.path.lexists(root / figures.PRISMA_FILE):
         prisma, found = figures.load_prisma(root)
         problems.extend(found)
         if prisma is not None and catalog is not None:
@@ -110,9 +111,12 @@ def check_docs(project: Project, docs_dir: Path) -> list[Problem]:
 
     Used by ``scripts/validate.py``; the build runs the same checks on the same functions.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = check_docs_files(docs_files(docs_dir), project.root)
+    refused = {p.path for p in problems}
     generated = set(generated_sources(project.catalog))
     for path in sorted(docs_dir.rglob("*.md")):
+        if relative_path(path, project.root) in refused:
+            continue
         src = path.relative_to(docs_dir).as_posix()
         rel = relative_path(path, project.root)
         if src in generated:
@@ -240,3 +244,41 @@ def expand_page(
 
 
 __all__ = ["FILTERS", "ProblemsFound", "Project", "count", "expand_page", "load_project"]
+
+
+def docs_files(docs_dir: Path) -> list[Path]:
+    """Return every file under ``docs_dir`` as MkDocs finds them (following symlinked folders).
+
+    A symlinked folder that loops back on itself is listed as the folder, so that the check
+    reports it instead of walking it forever.
+    """
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(docs_dir, followlinks=False):
+        base = Path(folder)
+        found.extend(base / name for name in files)
+        # Symlinked folders are not walked here; they are checked as inputs themselves.
+        found.extend(base / name for name in dirs if (base / name).is_symlink())
+    return sorted(found)
+
+
+def check_docs_files(paths: list[Path], root: Path) -> list[Problem]:
+    """Return one problem per file MkDocs would read or publish that is not a safe input.
+
+    MkDocs copies every file under ``docs/`` into the site: a symlink to a file outside the
+    project would publish it, and one to a FIFO or device would hang the build. Symlinks to
+    folders inside the project are fine; everything else must be a regular file inside it.
+    """
+    problems: list[Problem] = []
+    base = Path(root).resolve()
+    for path in paths:
+        if path.is_symlink() and path.is_dir():
+            try:
+                inside = path.resolve(strict=True).is_relative_to(base)
+            except (OSError, RuntimeError):
+                inside = False
+            if inside:
+                continue
+        refused = check_input_path(path, root)
+        if refused is not None:
+            problems.append(refused)
+    return problems

@@ -165,7 +165,7 @@ def load_release_log(root: Path) -> tuple[ReleaseLog | None, list[Problem]]:
     """
     root = Path(root)
     path = root / VERSIONS_FILE
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):  # a FIFO or symlink there is reported
         return ReleaseLog(), []
     doc, problems = load_yaml(path, root)
     if doc is None or problems:

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from .errors import Problem, relative_path
-from .load import Document, FieldPath, format_field, load_yaml
+from .errors import Problem, ProblemsFound, relative_path
+from .load import Document, FieldPath, check_input_path, format_field, load_yaml
 from .model import (
     Arm,
     Catalog,
@@ -91,11 +91,26 @@ class KeySet(Protocol):
 
 
 def today() -> dt.date:
-    """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` for reproducible builds.
+
+    Raises:
+        ProblemsFound: When ``SOURCE_DATE_EPOCH`` is set but is not a usable time stamp.
+    """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
+    if not epoch:
+        return dt.date.today()
+    try:
+        # isdigit() also accepts digits such as "²"; int() then fails, as do dates past 9999.
+        if not (epoch.isascii() and epoch.isdigit()):
+            raise ValueError(epoch)
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    return dt.date.today()
+    except (ValueError, OverflowError, OSError):
+        shown = epoch if len(epoch) <= 40 else epoch[:37] + "..."
+        msg = (
+            f"SOURCE_DATE_EPOCH '{shown}' is not a usable time stamp; set it to whole seconds "
+            "since 1970 (git log -1 --format=%ct) or unset it"
+        )
+        raise ProblemsFound([Problem("SOURCE_DATE_EPOCH", None, None, "", msg)]) from None
 
 
 def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem]]:
@@ -147,8 +162,25 @@ def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem
 #: Draft 2020-12 with one change: ``integer`` means a whole number written without a
 #: fraction. The standard type accepts ``41.0`` (and ``1e3``), which the loader reads as a
 #: float; such a value would then slip past every cross-check that compares counts as ints.
+def _full_pattern(
+    _validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
+) -> Iterable[ValidationError]:
+    r"""``pattern``, matched against the whole text.
+
+    JSON Schema matches with a search, and Python's ``$`` also matches before a final
+    newline, so ``feder-2014\n`` would pass ``^...$`` as an id, a file name and a URL part.
+    """
+    if isinstance(instance, str) and not re.fullmatch(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12 with two changes. ``integer`` means a whole number written without a
+#: fraction: the standard type accepts ``41.0`` (and ``1e3``), which the loader reads as a
+#: float; such a value would then slip past every cross-check that compares counts as ints.
+#: ``pattern`` must match the whole text (:func:`_full_pattern`).
 _StrictValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
+    validators={"pattern": _full_pattern},
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
     ),
@@ -163,9 +195,25 @@ def _schema_validator(path: str, mtime_ns: int) -> jsonschema.Draft202012Validat
 
 
 def schema_validator(root: Path, name: str) -> jsonschema.Draft202012Validator:
-    """Return the validator for ``data/schema/<name>.schema.json`` (cached while unchanged)."""
+    """Return the validator for ``data/schema/<name>.schema.json`` (cached while unchanged).
+
+    Raises:
+        ProblemsFound: When the schema is missing, unsafe to read, or not a valid schema;
+            nothing can be checked against it.
+    """
     path = root / "data" / "schema" / f"{name}.schema.json"
-    return _schema_validator(str(path), path.stat().st_mtime_ns)
+    rel = relative_path(path, root)
+    refused = check_input_path(path, root)
+    if refused is not None:
+        if refused.message.startswith("cannot read file"):
+            msg = "schema file is missing or unreadable; restore it from the repository"
+            refused = Problem(rel, None, None, "", msg)
+        raise ProblemsFound([refused])
+    try:
+        return _schema_validator(str(path), path.stat().st_mtime_ns)
+    except (ValueError, jsonschema.SchemaError) as exc:
+        msg = f"not a usable JSON Schema: {str(exc).splitlines()[0]}"
+        raise ProblemsFound([Problem(rel, None, None, "", msg)]) from None
 
 
 def _record_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
@@ -274,7 +322,7 @@ def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabul
 def _load_glossary(root: Path, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
     """Load ``data/glossary.yaml`` (optional): abbreviation -> definition, unique."""
     path = root / "data" / "glossary.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):  # a dangling symlink or FIFO is reported, not skipped
         return ()
     doc, found = load_yaml(path, root)
     problems.extend(found)
@@ -362,7 +410,41 @@ def _schema_problems(
                 continue
             problems.append(problem)
             found = True
+    for problem in _value_problems(doc):
+        if problem.field not in reported:
+            problems.append(problem)
+            found = True
     return found
+
+
+#: Largest magnitude of any number in any input file. Counts, ages, doses and effects are all
+#: far smaller; 1e308 is finite, but an interval of +-1e308 overflows every axis it is drawn on.
+MAX_MAGNITUDE = 1_000_000
+
+
+def _value_problems(doc: Document) -> list[Problem]:
+    """Return problems no schema keyword expresses for every value: blank text, huge numbers.
+
+    Text that is only whitespace passes ``minLength`` and would be published as nothing.
+    """
+    out: list[Problem] = []
+    stack: list[tuple[FieldPath, Any]] = [((), doc.data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
+        elif isinstance(value, str) and value and not value.strip():
+            out.append(_problem(doc, path, "text is blank; write the text or remove the field"))
+        elif (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and abs(value) > MAX_MAGNITUDE
+        ):
+            msg = f"number {value} is implausibly large; at most {MAX_MAGNITUDE:,} in size"
+            out.append(_problem(doc, path, msg))
+    return out
 
 
 def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> list[Problem]:
@@ -409,6 +491,9 @@ def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> l
         msg = f"{_describe(value)} is too large; must be {op} {error.validator_value}"
     elif error.validator in ("minItems", "minLength", "minProperties"):
         msg = "must not be empty"
+    elif error.validator == "maxItems":
+        # jsonschema's own message repeats the whole list.
+        msg = f"list has {len(value)} items; at most {error.validator_value} are allowed"
     elif error.validator in ("maxLength",):
         msg = f"text is too long; at most {error.validator_value} characters"
     else:
@@ -596,6 +681,60 @@ def _check_numbers(doc: Document, problems: list[Problem]) -> None:
             isinstance(v, (int, float)) and v <= 0 for v in (lo, hi, est)
         ):
             problems.append(_problem(doc, path, "a risk ratio and its interval must be positive"))
+    for spec, (low, high) in _PLAUSIBLE.items():
+        for path, obj in _walk(data, spec):
+            values = obj.items() if isinstance(obj, dict) else [("", obj)]
+            for key, value in values:
+                number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if number and not low <= value <= high:
+                    where = (*path, key) if key else path
+                    msg = f"number {value} is implausible here; expected {low} to {high}"
+                    problems.append(_problem(doc, where, msg))
+
+
+#: Plausible range of numeric fields, by field spec (a mapping's numbers are each checked).
+#: Values outside are typing slips (years for months, a missing decimal point).
+_PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "participants.age_years": (0, 120),
+    "participants.illness_duration_years": (0, 120),
+    "intervention.sessions": (0, 1000),
+    "intervention.session_minutes": (0, 1440),
+    "intervention.dose": (0, 10_000),
+}
+
+#: Range of a ratio (log scale) effect and its interval: beyond it the interval spans more
+#: than eight orders of magnitude, which no study reports and no axis can show.
+_RATIO_RANGE = (1e-4, 1e4)
+#: Range of a difference (linear scale) effect and its interval.
+_DIFFERENCE_RANGE = (-1e4, 1e4)
+
+
+def _check_effect_ranges(
+    doc: Document, measures: Vocabulary | None, problems: list[Problem]
+) -> None:
+    """Report an effect or interval bound that no forest plot axis can draw.
+
+    A measure on a log scale (its term in ``effect_measures.yaml`` says ``scale: log``) must
+    be positive, which the risk-ratio check reports; here its bounds are kept to eight orders
+    of magnitude, and a difference to +-10,000.
+    """
+    for path, effect in _walk(doc.data, "outcomes[].effect"):
+        measure = effect.get("measure")
+        log = (
+            measures is not None
+            and measure in measures
+            and (measures[measure].get("scale") == "log")
+        )
+        low, high = _RATIO_RANGE if log else _DIFFERENCE_RANGE
+        for key in ("estimate", "ci_lower", "ci_upper"):
+            value = effect.get(key)
+            if log and isinstance(value, (int, float)) and value <= 0:
+                continue  # reported as not positive
+            if isinstance(value, (int, float)) and not low <= value <= high:
+                msg = (
+                    f"number {value} is implausible for this measure; expected {low:g} to {high:g}"
+                )
+                problems.append(_problem(doc, (*path, key), msg))
 
 
 def _check_study(
@@ -617,6 +756,7 @@ def _check_study(
     )
     _check_dates(doc, problems)
     _check_numbers(doc, problems)
+    _check_effect_ranges(doc, vocabularies.get("effect_measures"), problems)
     designs = vocabularies.get("designs")
     primary = (
         designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
