@@ -68,6 +68,8 @@ class Quantity:
     value: float | None = None
     mean: float | None = None
     sd: float | None = None
+    # A ± the source does not label SD or SE: never shown as "mean±SD".
+    spread: float | None = None
     median: float | None = None
     min: float | None = None
     max: float | None = None
@@ -76,6 +78,8 @@ class Quantity:
     def text(self, unit: str = "") -> str:
         """Return the quantity in the usual notation: ``33.3±6.5``, ``2–15``, ``29``."""
         suffix = f" {unit}" if unit else ""
+        if self.mean is not None and self.spread is not None and self.sd is None:
+            return f"{_num(self.mean)}±{_num(self.spread)}{suffix} (mean; ± not labelled SD or SE)"
         if self.mean is not None:
             sd = f"±{_num(self.sd)}" if self.sd is not None else ""
             return f"{_num(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
