@@ -59,7 +59,9 @@ FILLED = {
     "measure": "PCL-5",
     "finding": "PCL-5 scores fell from baseline to the end of treatment.",
     "locator": "Abstract",
-    "category": "improvement",
+    "category": "improvement-reported",
+    "reporting": "none-reported",
+    "basis": "abstract",
     "note": "Only the abstract was read; numbers are not recorded.",
 }
 

@@ -78,6 +78,7 @@ def study(study_id: str = "smith-2020", **changes: Any) -> dict[str, Any]:
         "outcomes": [
             {
                 "measure": "CAPS-5",
+                "primary": True,
                 "finding": "Scores fell more with ketamine.",
                 "arms": [{"name": "Ketamine", "n": 10, "events": 6}],
                 "effect": {"measure": "MD", "estimate": -5, "ci_lower": -8, "ci_upper": -2},
@@ -102,10 +103,16 @@ def study(study_id: str = "smith-2020", **changes: Any) -> dict[str, Any]:
                 "overall": "low",
             }
         ],
+        "adverse_events": {
+            "reporting": "reported",
+            "summary": "Transient dissociation.",
+            "source": {"ref": "smith2020", "locator": "Abstract"},
+        },
         "references": ["smith2020", "jones2021"],
         "provenance": [
             {
                 "source": "smith2020",
+                "basis": "abstract",
                 "locator": "Abstract",
                 "covers": ["design"],
                 "status": "verified",
@@ -131,6 +138,7 @@ def review(study_id: str = "brown-2019", **changes: Any) -> dict[str, Any]:
     record["result"]["category"] = "evidence-synthesis"
     record["references"] = ["brown2019"]
     record["provenance"][0]["source"] = "brown2019"
+    record["adverse_events"]["source"]["ref"] = "brown2019"
     for outcome in record["outcomes"]:
         outcome["source"]["ref"] = "brown2019"
     del record["discrepancies"], record["risk_of_bias"]

@@ -182,6 +182,24 @@ class Provenance:
     status: str
     locator: str = ""
     note: str = ""
+    #: What was checked: ``abstract``, ``full-text``, ``bibliographic-record``, ...
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class AdverseEvents:
+    """Adverse events as the source reports them, or the statement that it reports none."""
+
+    reporting: str  # "reported" or "none-reported"
+    summary: str
+    source: Source
+    serious: str = ""
+    dropouts: str = ""
+
+    @property
+    def reported(self) -> bool:
+        """Whether the source reports anything on adverse events."""
+        return self.reporting == "reported"
 
 
 @dataclass(frozen=True)
@@ -238,7 +256,7 @@ class Study:
     outcomes: tuple[Outcome, ...]
     result_category: str
     result_summary: str
-    adverse_events: str
+    adverse_events: AdverseEvents | None
     registration: str
     url: str
     discrepancies: tuple[Discrepancy, ...]
