@@ -243,7 +243,7 @@ def test_verified_study_says_what_everything_was_checked_against() -> None:
     assert '!!! success "Verification: Checked against the abstract"' in page
     assert (
         "Verified: every part of this record was checked against the abstract of the sources "
-        "named below." in page
+        "named below." in "".join(read(page).text)
     )
 
 
@@ -507,8 +507,23 @@ def test_trials_table_links_to_the_registry() -> None:
     assert "(https://www.anzctr.org.au/ACTRN12618001393246.aspx)" in table
     [rows] = read(table).tables
     assert len(rows) == 3
-    assert rows[1][3] == "40" and rows[2][3] == "—"
-    assert rows[1][-1] == "Partly verified"
+    assert rows[0][:5] == ["Registry entry", "Design", "Population", "Intervention", "Target n"]
+    assert rows[1][4] == "40" and rows[2][4] == "—"
+    assert rows[1][-1].startswith("Partly verified")
+
+
+def test_trial_whose_registry_record_was_not_found_gets_no_registry_link() -> None:
+    trial = make_trial("nct04714541", registry_record="not-found")
+    table = pages.trials_table([trial], make_catalog([]))
+    assert "clinicaltrials.gov" not in table
+    assert "NCT04714541 (no registry record found)" in table
+
+
+def test_trials_table_has_no_stray_punctuation() -> None:
+    trial = make_trial("nct01234567", design="Open label.", verification_note="Seen on a page.")
+    [rows] = read(pages.trials_table([trial], make_catalog([]))).tables
+    text = " ".join(rows[1])
+    assert ".;" not in text and ". :" not in text and ".." not in text
 
 
 def test_trials_table_for_no_trial_says_so() -> None:

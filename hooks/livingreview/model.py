@@ -269,6 +269,8 @@ class Study:
     added: str
     updated: str
     author_name: str = ""
+    #: Why a primary study records no n ("not found in the checked sources").
+    n_not_reported: str = ""
 
     @property
     def year(self) -> int:
@@ -328,6 +330,8 @@ class Trial:
     primary_outcome: str = ""
     added: str = ""
     updated: str = ""
+    #: ``checked``, ``aggregator-only`` or ``not-found`` (no registry link is shown then).
+    registry_record: str = ""
 
     @property
     def registry_url(self) -> str:

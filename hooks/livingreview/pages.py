@@ -126,6 +126,8 @@ def participants_text(s: Study) -> str:
     parts = []
     if s.n is not None:
         parts.append(f"N = {s.n}")
+    elif s.n_not_reported:
+        parts.append("N not reported")
     if s.studies_included is not None:
         parts.append(f"{s.studies_included} studies")
     if s.age_years:
@@ -165,7 +167,7 @@ def study_rows(s: Study, labels: Labels) -> list[tuple[str, str | Markup]]:
         ("Population", s.population),
         ("Setting", s.setting or None),
         ("Country", s.country or None),
-        ("Participants", str(s.n) if s.n is not None else None),
+        ("Participants", str(s.n) if s.n is not None else (s.n_not_reported or None)),
         ("Studies included", str(s.studies_included) if s.studies_included else None),
         (
             "Groups",
@@ -315,6 +317,9 @@ def trials_table(trials: Iterable[Trial], catalog: Catalog) -> str:
     """Return the registered-trials table."""
 
     def registry_link(t: Trial) -> Markup:
+        # No link for a number whose registry record was never found: it may not exist.
+        if t.registry_record == "not-found":
+            return trusted(f"{escape_data(t.registry_id)} (no registry record found)")
         return trusted(f"[{escape_data(t.registry_id)}]({t.registry_url})")
 
     return render(
@@ -357,6 +362,7 @@ def _direction(term: Term) -> str:
         "higher-is-worse": "Higher is worse",
         "higher-is-better": "Higher is better",
         "not-applicable": "Not applicable",
+        "not-reported": "Not reported by the checked sources",
     }[term.get("direction", "not-applicable")]
 
 

@@ -624,7 +624,7 @@ def _check_study(
     primary = (
         designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
     )
-    if primary and "n" not in data["participants"]:
+    if primary and not {"n", "n_not_reported"} & set(data["participants"]):
         problems.append(
             _problem(
                 doc,
@@ -859,6 +859,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
         added=d["added"],
         updated=d["updated"],
         author_name=author_name,
+        n_not_reported=part.get("n_not_reported", ""),
     )
 
 
@@ -883,6 +884,7 @@ def _build_trial(doc: Document) -> Trial:
         sponsor=d.get("sponsor", ""),
         target_n=d.get("target_n"),
         primary_outcome=d.get("primary_outcome", ""),
+        registry_record=d.get("registry_record", ""),
         added=d["added"],
         updated=d["updated"],
     )
