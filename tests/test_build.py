@@ -81,7 +81,7 @@ def test_study_page_shows_fields_status_and_edit_link(real_site: Path) -> None:
     page = html.unescape(
         (real_site / "studies" / "dechant-2020" / "index.html").read_text(encoding="utf-8")
     )
-    assert "Verification status: Unverified" in page
+    assert "Verification: Checked against a review's description; parts unverified" in page
     assert "Bibliographic details (unverified)" in page
     assert "edit/main/data/studies/dechant-2020.yaml" in page
     assert "0.5 mg/kg" in page

@@ -13,13 +13,15 @@ import pytest
 from conftest import ROOT
 from livingreview.citations import find_citations
 from livingreview.markers import MARKER
+from livingreview.project import split_front_matter
 
 EVIDENCE_PAGES = ("index.md", "eating-disorders.md", "ptsd.md", "methods.md")
 _FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 
 
 def _paragraphs(page: str) -> list[str]:
-    text = _FENCE.sub("", (ROOT / "docs" / page).read_text(encoding="utf-8"))
+    text, _ = split_front_matter((ROOT / "docs" / page).read_text(encoding="utf-8"))
+    text = _FENCE.sub("", text)
     return [block.strip() for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 

@@ -84,7 +84,7 @@ def verification_label(study: Study) -> VerificationLabel:
     if complete and data_bases == ["secondary-source"]:
         return VerificationLabel(
             "partial",
-            "Checked against a review's description only",
+            "Checked against a review's description, not the study's own report",
             "Every detail comes from a review's description of the study; none was checked "
             "against the study's own report.",
         )
