@@ -272,7 +272,7 @@ def characteristics_table(studies: Iterable[Study], catalog: Catalog, page_src: 
     return render("characteristics.md.jinja", rows=rows, caption=caption)
 
 
-def safety_rows(studies: Iterable[Study], catalog: Catalog, page_src: str) -> list[dict]:
+def safety_rows(studies: Iterable[Study], page_src: str) -> list[dict[str, str | Markup]]:
     """Return one safety row per study: adverse events, serious events, dropouts, source."""
     rows = []
     for s in studies:
@@ -282,9 +282,7 @@ def safety_rows(studies: Iterable[Study], catalog: Catalog, page_src: str) -> li
         rows.append(
             {
                 "study": _study_link(s, page_src),
-                "design": Labels(catalog).label("designs", s.design),
                 "events": ae.summary if ae.reported else NOT_REPORTED,
-                "note": "" if ae.reported else ae.summary,
                 "serious": ae.serious or NOT_REPORTED,
                 "dropouts": ae.dropouts or NOT_REPORTED,
                 "source": trusted(f"{cite(ae.source.ref)}, {escape_data(ae.source.locator)}"),
@@ -293,13 +291,13 @@ def safety_rows(studies: Iterable[Study], catalog: Catalog, page_src: str) -> li
     return rows
 
 
-#: What the site says where the checked sources give nothing (the review's standard wording).
-NOT_REPORTED = "Not reported by the checked sources"
+#: A cell the checked sources say nothing about; the table's note spells out what it means.
+NOT_REPORTED = "Not reported"
 
 
 def safety_table(studies: Iterable[Study], catalog: Catalog, page_src: str) -> str:
     """Return the safety-by-study table for the selected studies ([[table safety]])."""
-    return render("safety.md.jinja", rows=safety_rows(studies, catalog, page_src))
+    return render("safety.md.jinja", rows=safety_rows(studies, page_src))
 
 
 def studies_index(catalog: Catalog) -> str:

@@ -16,6 +16,7 @@ from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
 from .errors import Problem, relative_path
 from .load import read_text
 from .project import Project, expand_page, load_project, split_front_matter
+from .verification import reference_labels
 
 REFERENCES_SRC = "references.md"
 DEFAULT_STYLE = "american-medical-association"
@@ -56,6 +57,7 @@ class SiteBuild:
         style = str(self.options.get("style", DEFAULT_STYLE))
         formatter = Formatter(self.project.bibliography, style=style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
+        self.citer.labels = reference_labels(self.project.catalog)
 
     def _edit_link(self, record: str) -> str:
         repo = str(self.options.get("repo_url", "")).rstrip("/")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Study
+from .model import Catalog, Study
 
 #: What each provenance basis is called in a label ("checked against the abstract").
 BASIS_TEXT = {
@@ -107,3 +107,17 @@ def verification_label(study: Study) -> VerificationLabel:
         f"Parts of this record were checked against {against}; what could not be checked is "
         "listed below.",
     )
+
+
+def reference_labels(catalog: Catalog) -> dict[str, tuple[str, str]]:
+    """Return ``{key: (level, label)}`` for primary references of records not fully checked.
+
+    The References page and the PDF's bibliography show these next to the reference, so a
+    partly verified reference carries the same label as its record.
+    """
+    labels: dict[str, tuple[str, str]] = {}
+    for study in catalog.studies:
+        derived = verification_label(study)
+        if derived.level != "verified":
+            labels.setdefault(study.references[0], (derived.level, derived.short))
+    return labels
