@@ -36,7 +36,8 @@ def test_description_that_is_not_text_is_refused(value: object) -> None:
     assert meta.inert_description(value) is None
 
 
-def test_study_description_names_study_design_and_summary() -> None:
-    study = make_study("smith-2020", summary='Symptoms "fell".')
+def test_study_description_names_study_and_design_but_no_record_text() -> None:
+    study = make_study("smith-2020", summary="Symptoms <fell>.")
     text = meta.study_description(study, "Randomized controlled trial")
-    assert text == 'Smith 2020, randomized controlled trial: Symptoms "fell".'
+    assert text.startswith("Smith 2020, randomized controlled trial: the study record with ")
+    assert "fell" not in text

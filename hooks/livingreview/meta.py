@@ -30,8 +30,15 @@ _SPACE = re.compile(r"\s+")
 
 
 def study_description(study: Study, design_label: str) -> str:
-    """Return the plain description of a study page: label, design and summary."""
-    return f"{study.label}, {design_label.lower()}: {study.summary}"
+    """Return the plain description of a study page: its label and design, as in its title.
+
+    Free text from the record (the summary) stays out of the head: the page title and meta
+    hold no more data than the title already does.
+    """
+    return (
+        f"{study.label}, {design_label.lower()}: the study record with participants, ketamine "
+        "regimen, outcomes, adverse events and what was verified."
+    )
 
 
 def inert_description(value: object) -> str | None:
