@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from conftest import ROOT
 from livingreview.citations import find_citations
 from livingreview.markers import MARKER
 from livingreview.project import load_project, split_front_matter
+from test_build import build
 
 EVIDENCE_PAGES = ("index.md", "eating-disorders.md", "ptsd.md", "methods.md")
 _FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
@@ -71,7 +70,6 @@ def test_every_factual_paragraph_is_cited(page: str) -> None:
 
 # --- Issue 13: the corrected facts, as a clinician reads them on the built site -------------
 
-MKDOCS_BUILD = [sys.executable, "-m", "mkdocs", "build", "--strict"]
 #: The standard wording for a fact the checked sources do not give (allowed everywhere).
 NOT_REPORTED = re.compile(r"not reported by the checked sources?", re.IGNORECASE)
 CONDITION_PAGES = ("ptsd", "eating-disorders", "outcome-measures", "trials")
@@ -81,14 +79,7 @@ CONDITION_PAGES = ("ptsd", "eating-disorders", "outcome-measures", "trials")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real site, built once for this module exactly as ``make site`` builds it."""
     out = tmp_path_factory.mktemp("content") / "site"
-    result = subprocess.run(
-        [*MKDOCS_BUILD, "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = build(ROOT, out)
     assert result.returncode == 0, result.stderr
     return out
 
