@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from livingreview.errors import Problem, ProblemsFound
-from livingreview.history import has_git_history, review_version
+from livingreview.history import has_git_history
 from livingreview.site import SiteBuild
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -47,9 +47,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
         # No history (a tarball or a copy): show no per-page git date rather than the clock.
         log.info("No git history: per-page 'last updated' dates are not shown.")
         git_dates.config["enabled"] = False
-    version = review_version(root)
-    if version and config.copyright and "Version" not in config.copyright:
-        config.copyright = f"{config.copyright} Version {version}."
     return config
 
 
@@ -60,6 +57,10 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         _build.load()
     except ProblemsFound as exc:
         _fail(exc.problems)
+    for warning in _build.warnings():
+        log.warning(warning.format())
+    # Read by overrides/partials/cite-version.html at the foot of every page.
+    config.extra["review_release"] = _build.cite_this_version()
     problems: list[Problem] = []
     for page in _build.generated_pages():
         existing = files.get_file_from_path(page.src)
@@ -72,8 +73,8 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         files.append(File.generated(config, page.src, content=page.content, inclusion=inclusion))
     if problems:
         _fail(problems)
-    feed = _build.feed(config.site_url or "", config.site_name)
-    files.append(File.generated(config, "feed.xml", content=feed))
+    for name, feed in _build.feeds(config.site_url or "", config.site_name).items():
+        files.append(File.generated(config, name, content=feed))
     return files
 
 

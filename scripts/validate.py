@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     except ProblemsFound as exc:
         problems = exc.problems
     else:
+        # Warnings (a release cut without a search since the one before) do not fail here.
+        for warning in project.warnings:
+            print(warning.format())
         if (root / "docs").is_dir():
             problems = check_docs(project, root / "docs")
         cat = project.catalog

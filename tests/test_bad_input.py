@@ -384,6 +384,22 @@ CASES: tuple[Case, ...] = (
         "page_nul_byte",
         "docs/ptsd.md:3:7: error: file contains a NUL byte",
     ),
+    # --- data/versions.yaml (releases) ----------------------------------------------------
+    _case(
+        "versions_malformed_entry",
+        "data/versions.yaml:6:18: error: versions[0].conclusions: text 'maybe' is not allowed",
+        "allowed: changed, unchanged",
+    ),
+    _case(
+        "versions_snapshot_study_without_record",
+        "data/versions.yaml:11:9: error: versions[0].snapshot.studies: study 'ghost-2020' has no "
+        "record in data/studies/ and is not listed under removed",
+    ),
+    _case(
+        "versions_version_goes_backwards",
+        "data/versions.yaml:6:14: error: versions[1].version: version 0.2.0 is greater than "
+        "0.1.1 above it",
+    ),
 )
 
 

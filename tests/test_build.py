@@ -188,3 +188,29 @@ def test_description_that_is_not_text_fails_the_build(
     assert result.returncode != 0
     assert "docs/about.md:1: error: description: must be one line of text" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_page_says_which_version_it_is_and_how_to_cite_it(real_site: Path) -> None:
+    from livingreview.releases import read_citation
+
+    citation = read_citation(ROOT)
+    pages = sorted(real_site.rglob("index.html"))
+    assert len(pages) > 20
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert f"You are reading version <strong>{citation.version}</strong>" in text, page
+        assert f"released on {citation.date_released}" in text, page
+        assert f"Cite this version: {html.escape(citation.text())}" in text, page
+
+
+def test_whats_new_and_methods_show_versions_and_living_mode(real_site: Path) -> None:
+    whats_new = (real_site / "whats-new" / "index.html").read_text(encoding="utf-8")
+    assert 'id="flow-diagram-by-version"' in whats_new
+    assert 'href="../feed-ptsd.xml"' in whats_new
+    assert 'href="../feed-eating-disorders.xml"' in whats_new
+    for name in ("feed.xml", "feed-ptsd.xml", "feed-eating-disorders.xml"):
+        assert (real_site / name).is_file(), name
+    methods = (real_site / "methods" / "index.html").read_text(encoding="utf-8")
+    assert 'id="living-mode"' in methods and "Planned search schedule" in methods
+    home = (real_site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"The last search for new reports was on \d{4}-\d{2}-\d{2}", home)

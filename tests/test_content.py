@@ -61,6 +61,8 @@ def test_every_factual_paragraph_is_cited(page: str) -> None:
         "Each record, and the bibliographic entry",
         "The review is updated whenever",
         "This is version",
+        "The last search for new reports",
+        "The review is kept up to date in released versions",
         "Cite the review as a whole",
         "1. What clinical evidence exists",
     )

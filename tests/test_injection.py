@@ -425,6 +425,38 @@ def test_feed_is_well_formed_and_carries_data_as_text(data_site: Site) -> None:
         assert "tpl:49:tpl" not in (element.text or "")
 
 
+#: Text fields of the fixture's data/versions.yaml and the pages that show them.
+RELEASE_FIELDS = {
+    "whats-new": ("versions[0].trigger", "versions[0].summary"),
+    "methods": (
+        "living.search_schedule",
+        "living.search_method",
+        "living.triggers",
+        "living.retirement",
+    ),
+}
+
+
+def test_release_texts_show_as_literal_text(data_site: Site) -> None:
+    for url, fields in RELEASE_FIELDS.items():
+        text = page_text(data_site.read(url))
+        absent = [field for field in fields if f"{field}: {PAYLOAD}" not in text]
+        assert not absent, f"{url}: not shown literally: {absent}"
+    # The "cite this version" line at the foot of every page: title and author from
+    # CITATION.cff, as text.
+    for page in data_site.pages():
+        raw = page.read_text(encoding="utf-8")
+        start = raw.find('<aside class="review-version')
+        if page.name == "404.html" and start < 0:
+            continue
+        assert start >= 0, page
+        footer = page_text(raw[start : raw.index("</aside>", start)])
+        assert f"authors[0].name: {PAYLOAD}. title: {PAYLOAD}. Version 0.1.0." in footer, page
+    entries = ET.parse(data_site.site / "feed.xml").getroot()
+    titles = [e.findtext("{http://www.w3.org/2005/Atom}title", "") for e in entries]
+    assert f"Version 0.1.0: versions[0].trigger: {PAYLOAD}" in titles
+
+
 # --- references.bib payloads ----------------------------------------------------------------
 
 #: The payloads as the ``feder2014`` entry holds them after LaTeX decoding (``\\{`` is ``{``,

@@ -311,7 +311,12 @@ def test_feed_is_an_atom_document(root: Path) -> None:
     build = new_build(root)
     feed = ET.fromstring(build.feed("https://example.org/review/", "Review"))
     assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
-    assert len(feed.findall("{http://www.w3.org/2005/Atom}entry")) == len(STUDIES)
+    ids = [e.findtext("{http://www.w3.org/2005/Atom}id", "") for e in feed]
+    ids = [i for i in ids if i]
+    # One entry per released version (data/versions.yaml), then one per study.
+    versions = [v.version for v in build.project.versions]  # type: ignore[union-attr]
+    assert [i.rsplit("/", 1)[1] for i in ids if ":versions/" in i] == versions
+    assert len([i for i in ids if ":studies/" in i]) == len(STUDIES)
 
 
 def test_front_matter_of_a_crlf_page_is_not_part_of_the_page(root: Path) -> None:

@@ -15,7 +15,6 @@ feed's own location (the site root), which feed readers resolve against the feed
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,12 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from .errors import Problem, relative_path
-from .load import load_yaml
+from . import releases
+from .errors import Problem
 from .model import Catalog, Study, Trial
 from .pages import study_src
 from .render import escape_data, relative_src, render, trusted
-from .validate import _schema_problems, schema_validator, today
 
 #: Source path of the generated What's new page, and the file name of the Atom feed.
 WHATS_NEW_SRC = "whats-new.md"
@@ -78,10 +76,7 @@ class _Day:
 
 
 def load_versions(root: Path) -> tuple[list[Version], list[Problem]]:
-    """Load ``data/versions.yaml`` and check it against ``data/schema/versions.schema.json``.
-
-    Beyond the schema, each date must be a real date, not in the future, each version must be
-    listed once, and the list must run newest first (by date).
+    """Load ``data/versions.yaml`` (checked by :func:`.releases.load_release_log`).
 
     Args:
         root: Project root (holds ``data/``).
@@ -90,51 +85,15 @@ def load_versions(root: Path) -> tuple[list[Version], list[Problem]]:
         The versions in file order (empty when the file is missing or has a problem), and every
         problem with the file's path, line and column.
     """
-    root = Path(root)
-    path = root / VERSIONS_FILE
-    rel = relative_path(path, root)
-    if not path.is_file():
-        return [], []
-    doc, problems = load_yaml(path, root)
-    if doc is None or problems:
+    log, problems = releases.load_release_log(root)
+    if log is None or problems:
         return [], problems
-    schema = root / "data" / "schema" / "versions.schema.json"
-    if not schema.is_file():
-        msg = f"schema {relative_path(schema, root)} not found; cannot check this file"
-        return [], [Problem(rel, None, None, "", msg)]
-    if _schema_problems(doc, schema_validator(root, "versions"), problems):
-        return [], problems
-    versions: list[Version] = []
-    seen: dict[str, int] = {}
-    previous: dt.date | None = None
-    for i, raw in enumerate(doc.data["versions"]):
-        where = f"versions[{i}]"
-        line, col = doc.position(("versions", i, "date"))
-        try:
-            day = dt.date.fromisoformat(raw["date"])
-        except ValueError:
-            msg = f"'{raw['date']}' is not a real date (YYYY-MM-DD)"
-            problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
-            continue
-        if day > today():
-            msg = f"date {raw['date']} is in the future"
-            problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
-        elif previous is not None and day > previous:
-            msg = f"date {raw['date']} is newer than the version above it; list newest first"
-            problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
-        previous = day
-        if raw["version"] in seen:
-            vline, vcol = doc.position(("versions", i, "version"))
-            msg = (
-                f"version {raw['version']} is listed twice (also versions[{seen[raw['version']]}])"
-            )
-            problems.append(Problem(doc.path, vline, vcol, f"{where}.version", msg))
-            continue
-        seen[raw["version"]] = i
-        versions.append(Version(raw["version"], raw["date"], raw["summary"]))
-    if problems:
-        return [], problems
-    return versions, []
+    return versions_from(log), []
+
+
+def versions_from(log: releases.ReleaseLog) -> list[Version]:
+    """Return the released versions of a release log, newest first, in the short form."""
+    return [Version(r.version, r.date, r.summary or r.trigger) for r in log.releases]
 
 
 def current_version(versions: Sequence[Version]) -> Version | None:
@@ -178,7 +137,14 @@ def _days(catalog: Catalog) -> list[_Day]:
     return [days[d] for d in sorted(days, reverse=True)]
 
 
-def whats_new_page(catalog: Catalog, versions: Sequence[Version], feed_href: str = "") -> str:
+def whats_new_page(
+    catalog: Catalog,
+    versions: Sequence[Version],
+    feed_href: str = "",
+    *,
+    releases_md: str = "",
+    condition_feeds: str = "",
+) -> str:
     """Return the Markdown of the generated page ``whats-new.md``.
 
     Args:
@@ -186,6 +152,10 @@ def whats_new_page(catalog: Catalog, versions: Sequence[Version], feed_href: str
         versions: Released versions, newest first (from :func:`load_versions`).
         feed_href: Link to the Atom feed from this page (``feed.xml``), or ``""`` to leave the
             subscription line out (for example when the build writes no feed).
+        releases_md: The versions section computed from snapshots
+            (:func:`.release_views.versions_markdown`); ``""`` shows the plain table of
+            ``versions`` instead.
+        condition_feeds: Markdown links to the per-condition feeds, or ``""``.
 
     Returns:
         The review's versions, then what changed on each date, newest first: studies added,
@@ -211,6 +181,8 @@ def whats_new_page(catalog: Catalog, versions: Sequence[Version], feed_href: str
         current=current_version(versions),
         days=days,
         feed=trusted(f"[Atom feed]({feed_href})") if feed_href else "",
+        releases_md=trusted(releases_md),
+        condition_feeds=trusted(condition_feeds),
     )
 
 
@@ -257,6 +229,8 @@ def atom_feed(
     *,
     author: str = DEFAULT_AUTHOR,
     limit: int | None = None,
+    extra_entries: Sequence[tuple[str, str]] = (),
+    feed_file: str = FEED_FILE,
 ) -> str:
     """Return an Atom 1.0 feed (``feed.xml``) of new and updated studies, newest first.
 
@@ -273,18 +247,22 @@ def atom_feed(
             ``YYYY-MM-DD`` or an RFC 3339 timestamp).
         author: Name of the feed's author.
         limit: Keep at most this many entries (``None`` keeps all).
+        extra_entries: (date, ``<entry>`` XML) to list before the studies: one per version
+            (:func:`.release_views.version_entries`).
+        feed_file: The feed's file name at the site root (its ``id`` and ``self`` link).
 
     Returns:
         The feed as UTF-8 XML text. Each entry has an ``id`` (a ``tag:`` URI), ``title``,
         ``published`` (the added date), ``updated``, an alternate link to the study page
         (``{site_url}studies/<id>/``), a category (the condition) and a text summary.
     """
-    base = site_url if not site_url or site_url.endswith("/") else site_url + "/"
-    authority = urlsplit(base).hostname or FALLBACK_AUTHORITY
+    base, authority = feed_base(site_url)
     studies = feed_entries(catalog, limit)
     updated = _timestamp(studies[0].updated or studies[0].added) if studies else updated_fallback
+    if extra_entries:
+        updated = max(updated, _timestamp(max(date for date, _ in extra_entries)))
     first_added = min((s.added for s in catalog.studies), default=updated_fallback[:10])
-    feed_id = f"{base}{FEED_FILE}" if base else f"tag:{authority},{first_added}:feed"
+    feed_id = f"{base}{feed_file}" if base else f"tag:{authority},{first_added}:{feed_file[:-4]}"
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f"<feed xmlns={_xml_attr(ATOM_NS)}>",
@@ -296,9 +274,16 @@ def atom_feed(
     if base:
         lines.append(f'  <link rel="self" type="application/atom+xml" href={_xml_attr(feed_id)}/>')
     lines.append(f'  <link rel="alternate" type="text/html" href={_xml_attr(base or "./")}/>')
+    lines.extend(entry for _, entry in extra_entries)
     lines.extend(_entry(s, catalog, base, authority) for s in studies)
     lines.append("</feed>")
     return "\n".join(lines) + "\n"
+
+
+def feed_base(site_url: str) -> tuple[str, str]:
+    """Return the base for links in feeds (``""`` or ending in ``/``) and the ``tag:`` authority."""
+    base = site_url if not site_url or site_url.endswith("/") else site_url + "/"
+    return base, urlsplit(base).hostname or FALLBACK_AUTHORITY
 
 
 def _entry(study: Study, catalog: Catalog, base: str, authority: str) -> str:

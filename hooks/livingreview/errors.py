@@ -22,6 +22,7 @@ class Problem:
         field: Dotted field path inside the file (``outcomes[0].measure``), or ``""`` for the
             whole file.
         message: What is wrong and, where there is a list, which values are allowed.
+        severity: ``error`` (the build fails) or ``warning`` (printed; a strict build fails).
     """
 
     path: str
@@ -29,6 +30,7 @@ class Problem:
     column: int | None
     field: str
     message: str
+    severity: str = "error"
 
     def format(self) -> str:
         """Return the problem as ``path:line:col: error: field: message``."""
@@ -38,7 +40,7 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         field = f"{self.field}: " if self.field else ""
-        return f"{where}: error: {field}{self.message}"
+        return f"{where}: {self.severity}: {field}{self.message}"
 
     def github_annotation(self) -> str:
         """Return the problem as a GitHub Actions ``::error`` workflow command."""
@@ -48,7 +50,7 @@ class Problem:
             if self.column is not None:
                 props.append(f"col={self.column}")
         field = f"{self.field}: " if self.field else ""
-        return f"::error {','.join(props)}::{_escape_data(field + self.message)}"
+        return f"::{self.severity} {','.join(props)}::{_escape_data(field + self.message)}"
 
 
 class ProblemsFound(Exception):

@@ -8,14 +8,13 @@ switches it off instead, and pages show the records' own dates.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 from .model import Catalog
-
-_VERSION = re.compile(r"^version\s*[:=]\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+from .releases import read_citation
 
 
 def has_git_history(root: Path) -> bool:
@@ -45,14 +44,21 @@ def has_git_history(root: Path) -> bool:
 
 
 def review_version(root: Path) -> str:
-    """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``."""
-    for name in ("CITATION.cff", "pyproject.toml"):
-        path = Path(root) / name
-        if path.is_file():
-            match = _VERSION.search(path.read_text(encoding="utf-8"))
-            if match:
-                return match.group(1)
-    return ""
+    """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``.
+
+    Both files are read with a parser and the version is kept as the text written, so
+    ``version: 1.10`` is ``"1.10"`` here, on the site and on the PDF cover alike.
+    """
+    version = read_citation(root).version
+    if version:
+        return version
+    path = Path(root) / "pyproject.toml"
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    value = project.get("version") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def last_updated(catalog: Catalog) -> str:

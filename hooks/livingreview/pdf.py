@@ -65,7 +65,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .bibliography import MONTH_NAMES
 from .citing import REFERENCES_URL
+from .history import review_version
 from .pages import STUDY_DIR
+from .releases import read_citation
 
 log = logging.getLogger("livingreview.pdf")
 
@@ -308,6 +310,8 @@ class Metadata:
         url: Where the review lives online (``site_url``, CFF ``url`` or ``repo_url``).
         notice: Licence and disclaimer line (``copyright``).
         cite_title: Title in the citation (CFF ``title``, else :attr:`title`).
+        released: Release date of the version (CFF ``date-released``), ``YYYY-MM-DD``.
+        doi: The review's DOI (CFF ``doi``), if it has one.
     """
 
     title: str
@@ -320,6 +324,8 @@ class Metadata:
     url: str = ""
     notice: str = ""
     cite_title: str = ""
+    released: str = ""
+    doi: str = ""
 
     @property
     def moment(self) -> datetime:
@@ -341,9 +347,12 @@ class Metadata:
         """How to cite this version of the review."""
         parts = [", ".join(self.authors) or "Anonymous", self.cite_title or self.title]
         if self.version:
-            parts.append(f"Version {self.version}")
+            released = f" (released {self.released})" if self.released else ""
+            parts.append(f"Version {self.version}{released}")
         parts.append(self.date)
         text = ". ".join(p.rstrip(".") for p in parts) + "."
+        if self.doi:
+            text += f" doi:{self.doi}"
         return f"{text} {self.url}" if self.url else text
 
 
@@ -364,7 +373,9 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
     keywords = cff.get("keywords") or project.get("keywords") or review.get("keywords") or []
     if not keywords:
         keywords = ["living evidence review", title]
-    version = cff.get("version") if "version" in cff else project.get("version")
+    # One reader for the version (CFF, else pyproject.toml), kept as written: "1.10" not 1.1.
+    version = review_version(root)
+    cited = read_citation(root)
     theme = config.get("theme") or {}
     lang = str((theme.get("language") if isinstance(theme, dict) else None) or "en")
     url = str(config.get("site_url") or cff.get("url") or config.get("repo_url") or "").strip()
@@ -374,11 +385,13 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
         description=description,
         keywords=tuple(str(k) for k in keywords),
         lang=lang,
-        version=str(version) if version not in (None, "") else None,
+        version=version or None,
         epoch=epoch,
         url=url,
         notice=" ".join(str(config.get("copyright") or "").split()),
         cite_title=str(cff.get("title") or ""),
+        released=cited.date_released,
+        doi=cited.doi,
     )
 
 

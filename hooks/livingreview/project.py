@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import changes, explorer, figures, history, pages
+from . import changes, explorer, figures, history, pages, release_views, releases
 from .bibliography import Bibliography, load_bibliography
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
@@ -38,6 +39,16 @@ class Project:
     bibliography: Bibliography
     prisma: figures.Prisma | None = None
     versions: tuple[changes.Version, ...] = ()
+    #: ``data/versions.yaml`` in full: releases with snapshots, living mode, removals.
+    release_log: releases.ReleaseLog = field(default_factory=releases.ReleaseLog)
+    #: Hash of every study record by id (what a release snapshot records).
+    record_hashes: Mapping[str, str] = field(default_factory=dict)
+    #: Problems that do not stop the build by themselves (a strict build fails on them).
+    warnings: tuple[Problem, ...] = ()
+
+    def snapshot(self) -> releases.Snapshot:
+        """Return what the review holds now, in the form a release records."""
+        return releases.current_snapshot(self.catalog, self.record_hashes, self.prisma)
 
 
 def load_project(root: Path) -> Project:
@@ -60,16 +71,22 @@ def load_project(root: Path) -> Project:
             problems.extend(figures.check_prisma(prisma, catalog))
     if catalog is not None:
         problems.extend(figures.check_risk_of_bias(catalog))
-    versions, found = changes.load_versions(root)
+    log, found = releases.load_release_log(root)
     problems.extend(found)
+    if log is not None:
+        problems.extend(releases.check_release_log(root, log))
     if problems or catalog is None:
         raise ProblemsFound(problems)
+    assert log is not None
     return Project(
         root=root,
         catalog=catalog,
         bibliography=bibliography,
         prisma=prisma,
-        versions=tuple(versions),
+        versions=tuple(changes.versions_from(log)),
+        release_log=log,
+        record_hashes=releases.record_hashes(root, catalog),
+        warnings=tuple(releases.release_warnings(root, log)),
     )
 
 
@@ -200,6 +217,13 @@ def expand_page(
                 return history.last_updated(catalog)
             if marker.what == "version":
                 return history.review_version(project.root) or "unversioned"
+            if marker.what == "last-searched":
+                living = project.release_log.living
+                return living.last_searched if living else "not recorded"
+            if marker.what == "living-mode":
+                return release_views.living_mode_markdown(project.release_log) or (
+                    "No living-mode plan is recorded in data/versions.yaml."
+                )
             return None
         if marker.kind == "figure":
             if marker.what == "prisma" and project.prisma is None:

@@ -6,11 +6,11 @@ the adapter passes plain strings (source paths, URLs, Markdown) and gets plain s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import changes, explorer, exports, meta, pages
+from . import changes, explorer, exports, meta, pages, release_views, releases
 from .bibliography import Formatter
 from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
 from .errors import Problem, relative_path
@@ -72,11 +72,7 @@ class SiteBuild:
             GeneratedPage(pages.STUDIES_INDEX, pages.studies_index(catalog), in_nav=True),
             GeneratedPage(REFERENCES_SRC, "# References\n", in_nav=True),
             GeneratedPage(explorer.EXPLORER_SRC, explorer.explorer_page(catalog), in_nav=True),
-            GeneratedPage(
-                changes.WHATS_NEW_SRC,
-                changes.whats_new_page(catalog, self.project.versions, feed_href=changes.FEED_FILE),
-                in_nav=True,
-            ),
+            GeneratedPage(changes.WHATS_NEW_SRC, self._whats_new(), in_nav=True),
         ]
         for study in catalog.studies:
             src = pages.study_src(study.id)
@@ -85,12 +81,73 @@ class SiteBuild:
             out.append(GeneratedPage(src, content, in_nav=False, record=study.path))
         return out
 
-    def feed(self, site_url: str, title: str) -> str:
-        """Return the Atom feed of new and updated studies (``feed.xml``)."""
+    def _whats_new(self) -> str:
         assert self.project is not None
+        project = self.project
+        versions_md = release_views.versions_markdown(
+            project.catalog,
+            project.release_log,
+            project.snapshot(),
+            flow=project.prisma is not None,
+            page_src=changes.WHATS_NEW_SRC,
+        )
+        return changes.whats_new_page(
+            project.catalog,
+            project.versions,
+            feed_href=changes.FEED_FILE,
+            releases_md=versions_md,
+            condition_feeds=release_views.feed_links(project.catalog, changes.WHATS_NEW_SRC),
+        )
+
+    def feed(self, site_url: str, title: str) -> str:
+        """Return the Atom feed of versions and of new and updated studies (``feed.xml``)."""
+        return self.feeds(site_url, title)[changes.FEED_FILE]
+
+    def feeds(self, site_url: str, title: str) -> dict[str, str]:
+        """Return every feed by file name: ``feed.xml`` and one per condition."""
+        assert self.project is not None
+        catalog, log = self.project.catalog, self.project.release_log
         versions = self.project.versions
         fallback = versions[0].date if versions else "1970-01-01"
-        return changes.atom_feed(self.project.catalog, site_url, title, fallback)
+        base, authority = changes.feed_base(site_url)
+        out = {
+            changes.FEED_FILE: changes.atom_feed(
+                catalog,
+                site_url,
+                title,
+                fallback,
+                extra_entries=release_views.version_entries(catalog, log, base, authority),
+            )
+        }
+        for condition, label, name in release_views.condition_feeds(catalog):
+            subset = replace(
+                catalog,
+                studies=tuple(s for s in catalog.studies if s.condition == condition),
+                trials=tuple(t for t in catalog.trials if t.condition == condition),
+            )
+            entries = release_views.version_entries(catalog, log, base, authority, condition)
+            out[name] = changes.atom_feed(
+                subset,
+                site_url,
+                f"{title}: {label}",
+                fallback,
+                extra_entries=entries,
+                feed_file=name,
+            )
+        return out
+
+    def warnings(self) -> list[Problem]:
+        """Return the warnings found while loading (a strict build fails on them)."""
+        assert self.project is not None
+        return list(self.project.warnings)
+
+    def cite_this_version(self) -> dict[str, Any]:
+        """Return what the foot of every page says about the version shown."""
+        assert self.project is not None
+        citation = releases.read_citation(self.root)
+        return release_views.cite_this_version(
+            citation, self.project.release_log, self.project.snapshot()
+        )
 
     def collision(self, src: str, existing: str | None) -> Problem:
         """Return the problem for a hand-written page at a generated page's path."""
