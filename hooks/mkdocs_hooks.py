@@ -143,6 +143,12 @@ def on_page_markdown(
 ) -> str | None:
     """Return the page's prepared Markdown (markers expanded, citations numbered)."""
     assert _build is not None
+    # Material prints page.meta.description unescaped into the <head>: store it inert.
+    description, problem = _build.description(page.file.src_uri, page.meta.get("description"))
+    if problem is not None:
+        _fail([problem])
+    if description is not None:
+        page.meta["description"] = description
     record = _build.record_for(page.file.src_uri)
     if record is not None and config.repo_url:
         page.edit_url = _build.edit_url(config.repo_url, config.edit_uri or "", record)

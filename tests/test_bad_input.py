@@ -144,7 +144,7 @@ CASES: tuple[Case, ...] = (
         f"{MILLS}:25:28: error: intervention.session_minutes.value: ambiguous value '10:00': "
         "YAML 1.1 reads it as a base-60 number",
     ),
-    _case("record_alias_bomb", f"{MILLS}:69:7: error: lol1: YAML anchor '&a' is not allowed"),
+    _case("record_alias_bomb", f"{MILLS}:71:7: error: lol1: YAML anchor '&a' is not allowed"),
     _case(
         "record_python_tag",
         f"{F21}:20:13: error: intervention.schedule: YAML tag "
@@ -231,12 +231,12 @@ CASES: tuple[Case, ...] = (
     # --- impossible dates -------------------------------------------------------------------
     _case(
         "record_date_impossible",
-        f"{ALBOTT}:74:8: error: added: '2023-02-30' is not a real date (YYYY-MM-DD)",
+        f"{ALBOTT}:75:8: error: added: '2023-02-30' is not a real date (YYYY-MM-DD)",
     ),
-    _case("record_date_future", f"{F21}:64:10: error: updated: date 2999-01-01 is in the future"),
+    _case("record_date_future", f"{F21}:65:10: error: updated: date 2999-01-01 is in the future"),
     _case(
         "record_updated_before_added",
-        f"{REC}:52:10: error: updated: updated date is before the added date",
+        f"{REC}:53:10: error: updated: updated date is before the added date",
     ),
     # --- ids --------------------------------------------------------------------------------
     _case(

@@ -81,7 +81,7 @@ def test_study_page_shows_fields_status_and_edit_link(real_site: Path) -> None:
     page = html.unescape(
         (real_site / "studies" / "dechant-2020" / "index.html").read_text(encoding="utf-8")
     )
-    assert "Verification status: Unverified" in page
+    assert "Verification: Checked against a review's description; parts unverified" in page
     assert "Bibliographic details (unverified)" in page
     assert "edit/main/data/studies/dechant-2020.yaml" in page
     assert "0.5 mg/kg" in page
@@ -158,6 +158,36 @@ def test_hand_written_page_colliding_with_generated_page_fails(
     validate = validate_project(root)
     assert validate.returncode == 1
     assert "docs/studies/feder-2014.md:1: error: this page collides" in validate.stdout
+
+
+def test_front_matter_description_reaches_the_head_inert(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    page = root / "docs" / "about.md"
+    _, body = page.read_text(encoding="utf-8").split("\n---\n", 1)
+    payload = '"><script>alert(1)</script><meta http-equiv="refresh" content="0">'
+    page.write_text(f"---\ndescription: '{payload}'\n---\n{body}", encoding="utf-8")
+    result = build(root, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    head = (tmp_path / "site" / "about" / "index.html").read_text(encoding="utf-8")
+    head = head[: head.index("</head>")]
+    assert "<script>alert" not in head and 'http-equiv="refresh"' not in head
+    [content] = re.findall(r'<meta name="description" content="([^"]*)">', head)
+    assert html.unescape(content) == payload
+
+
+def test_description_that_is_not_text_fails_the_build(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    page = root / "docs" / "about.md"
+    _, body = page.read_text(encoding="utf-8").split("\n---\n", 1)
+    page.write_text(f"---\ndescription: [a, b]\n---\n{body}", encoding="utf-8")
+    result = build(root, tmp_path / "site")
+    assert result.returncode != 0
+    assert "docs/about.md:1: error: description: must be one line of text" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_every_page_says_which_version_it_is_and_how_to_cite_it(real_site: Path) -> None:

@@ -59,7 +59,9 @@ FILLED = {
     "measure": "PCL-5",
     "finding": "PCL-5 scores fell from baseline to the end of treatment.",
     "locator": "Abstract",
-    "category": "improvement",
+    "category": "improvement-reported",
+    "reporting": "none-reported",
+    "basis": "abstract",
     "note": "Only the abstract was read; numbers are not recorded.",
 }
 
@@ -164,6 +166,12 @@ def test_walkthrough_scaffold_reject_fill_accept(project: Path) -> None:
         re.match(rf"^data/studies/{NEW_ID}\.yaml:\d+:\d+: error: ", ln) for ln in lines
     )
     assert any(ln.split(": error: ")[1].startswith("participants.n: ") for ln in lines)
+    # The scaffold asks for the adverse-event statement, and the validator insists on it.
+    assert data["adverse_events"]["reporting"] == "TODO"
+    assert "# one of: reported | none-reported" in text
+    assert data["adverse_events"]["source"] == {"ref": NEW_KEY, "locator": "TODO"}
+    fields = {ln.split(": error: ")[1].split(":")[0] for ln in lines}
+    assert {"adverse_events.reporting", "adverse_events.summary"} <= fields
 
     # Fill in every TODO: the record then validates, once it is listed in the PRISMA numbers.
     record.write_text(_fill(text), encoding="utf-8")
@@ -196,6 +204,9 @@ def test_every_todo_is_reported_with_its_field_and_line(project: Path) -> None:
     )
     assert "participants.n" in by_field and "diagnoses[0]" in by_field
     assert "outcomes[0].source.locator" in by_field
+    assert "adverse_events.summary" in by_field
+    assert "adverse events as the source reports them" in by_field["adverse_events.summary"]
+    assert "provenance[0].basis" in by_field
     assert all(": TODO placeholder: fill in " in line for line in by_field.values())
 
 

@@ -370,3 +370,35 @@ def test_downloads_are_deterministic(root: Path, tmp_path: Path) -> None:
         written.append(snapshot(tmp_path / name))
     assert written[0] == written[1]
     assert len(written[0]) == 3
+
+
+# --- meta descriptions ---------------------------------------------------------------------
+
+
+def test_description_from_front_matter_is_escaped(root: Path) -> None:
+    build = new_build(root)
+    text, problem = build.description("ptsd.md", 'PTSD "trials" <b>here</b>')
+    assert problem is None
+    assert text == "PTSD &quot;trials&quot; &lt;b&gt;here&lt;/b&gt;"
+
+
+def test_study_page_description_comes_from_its_record(root: Path) -> None:
+    build = new_build(root)
+    build.generated_pages()
+    text, problem = build.description("studies/feder-2014.md", None)
+    assert problem is None and text is not None
+    assert text.startswith("Feder 2014, randomized crossover trial: ")
+
+
+def test_description_that_is_not_text_is_a_problem_with_the_page(root: Path) -> None:
+    build = new_build(root)
+    text, problem = build.description("ptsd.md", ["a", "list"])
+    assert text is None and problem is not None
+    assert problem.format() == (
+        "docs/ptsd.md:1: error: description: must be one line of text "
+        "(quote it in the front matter)"
+    )
+
+
+def test_page_without_description_keeps_the_site_default(root: Path) -> None:
+    assert new_build(root).description("about.md", None) == (None, None)

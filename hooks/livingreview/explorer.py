@@ -36,6 +36,7 @@ from collections.abc import Iterable
 
 from .figures import inert
 from .model import STATUS_LABELS, Catalog, Study
+from .verification import verification_label
 
 #: Source path and URL of the generated page.
 EXPLORER_SRC = "explorer.md"
@@ -127,7 +128,8 @@ def _row(study: Study, catalog: Catalog) -> str:
     elif review:
         n_text += " (review)"
     routes = " ".join(study.routes)
-    status = study.status
+    derived = verification_label(study)
+    status = derived.level
     cells = [
         ("study", f'<a href="../studies/{_attr(study.id)}/">{inert(study.label)}</a>', None),
         ("year", inert(study.year), str(study.year)),
@@ -144,7 +146,7 @@ def _row(study: Study, catalog: Catalog) -> str:
         (
             "status",
             f'<span class="review-status review-status--{_attr(status)}">'
-            f"{inert(STATUS_LABELS.get(status, status))}</span>",
+            f"{inert(derived.short)}</span>",
             str(_STATUS_RANK.get(status, len(_STATUS_RANK))),
         ),
     ]

@@ -68,6 +68,8 @@ class Quantity:
     value: float | None = None
     mean: float | None = None
     sd: float | None = None
+    # A ± the source does not label SD or SE: never shown as "mean±SD".
+    spread: float | None = None
     median: float | None = None
     min: float | None = None
     max: float | None = None
@@ -76,6 +78,8 @@ class Quantity:
     def text(self, unit: str = "") -> str:
         """Return the quantity in the usual notation: ``33.3±6.5``, ``2–15``, ``29``."""
         suffix = f" {unit}" if unit else ""
+        if self.mean is not None and self.spread is not None and self.sd is None:
+            return f"{_num(self.mean)}±{_num(self.spread)}{suffix} (mean; ± not labelled SD or SE)"
         if self.mean is not None:
             sd = f"±{_num(self.sd)}" if self.sd is not None else ""
             return f"{_num(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
@@ -178,6 +182,24 @@ class Provenance:
     status: str
     locator: str = ""
     note: str = ""
+    #: What was checked: ``abstract``, ``full-text``, ``bibliographic-record``, ...
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class AdverseEvents:
+    """Adverse events as the source reports them, or the statement that it reports none."""
+
+    reporting: str  # "reported" or "none-reported"
+    summary: str
+    source: Source
+    serious: str = ""
+    dropouts: str = ""
+
+    @property
+    def reported(self) -> bool:
+        """Whether the source reports anything on adverse events."""
+        return self.reporting == "reported"
 
 
 @dataclass(frozen=True)
@@ -234,7 +256,7 @@ class Study:
     outcomes: tuple[Outcome, ...]
     result_category: str
     result_summary: str
-    adverse_events: str
+    adverse_events: AdverseEvents | None
     registration: str
     url: str
     discrepancies: tuple[Discrepancy, ...]
@@ -247,6 +269,8 @@ class Study:
     added: str
     updated: str
     author_name: str = ""
+    #: Why a primary study records no n ("not found in the checked sources").
+    n_not_reported: str = ""
 
     @property
     def year(self) -> int:
@@ -306,6 +330,8 @@ class Trial:
     primary_outcome: str = ""
     added: str = ""
     updated: str = ""
+    #: ``checked``, ``aggregator-only`` or ``not-found`` (no registry link is shown then).
+    registry_record: str = ""
 
     @property
     def registry_url(self) -> str:

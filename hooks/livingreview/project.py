@@ -212,6 +212,9 @@ def expand_page(
                 return pages.trials_table(trials, catalog)
             if marker.what == "measures":
                 return pages.measures_table(catalog, page_src)
+            if marker.what == "safety":
+                studies = select_studies(catalog, marker.filters)
+                return pages.safety_table(studies, catalog, page_src)
             return None
         if marker.kind == "review":
             if marker.what == "updated":

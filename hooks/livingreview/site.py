@@ -10,12 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import changes, explorer, exports, pages, release_views, releases
+from . import changes, explorer, exports, meta, pages, release_views, releases
 from .bibliography import Formatter
 from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
 from .errors import Problem, relative_path
 from .load import read_text
 from .project import Project, expand_page, load_project, split_front_matter
+from .verification import reference_labels
 
 REFERENCES_SRC = "references.md"
 DEFAULT_STYLE = "american-medical-association"
@@ -56,6 +57,7 @@ class SiteBuild:
         style = str(self.options.get("style", DEFAULT_STYLE))
         formatter = Formatter(self.project.bibliography, style=style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
+        self.citer.labels = reference_labels(self.project.catalog)
 
     def _edit_link(self, record: str) -> str:
         repo = str(self.options.get("repo_url", "")).rstrip("/")
@@ -161,6 +163,31 @@ class SiteBuild:
     def record_for(self, src: str) -> str | None:
         """Return the data file behind a generated page, if any."""
         return self._records.get(src)
+
+    def description(self, src: str, given: object) -> tuple[str | None, Problem | None]:
+        """Return a page's escaped meta description and a problem if the given one is not text.
+
+        Args:
+            src: The page's source path inside ``docs/``.
+            given: ``description`` from the page's front matter, or ``None``.
+        """
+        assert self.project is not None
+        if given is None:
+            record = self.record_for(src)
+            studies = [s for s in self.project.catalog.studies if s.path == record]
+            if studies:
+                design = self.project.catalog.vocab("designs").label(studies[0].design)
+                given = meta.study_description(studies[0], design)
+            else:
+                given = meta.GENERATED.get(src)
+            if given is None:
+                return None, None
+        text = meta.inert_description(given)
+        if text is None:
+            where = relative_path(self.docs_dir / src, self.root)
+            msg = "must be one line of text (quote it in the front matter)"
+            return None, Problem(where, 1, None, "description", msg)
+        return text, None
 
     def edit_url(self, repo_url: str, edit_uri: str, record: str) -> str:
         """Return the URL that opens a record for editing in the repository."""

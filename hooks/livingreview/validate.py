@@ -26,6 +26,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from .errors import Problem, ProblemsFound, relative_path
 from .load import Document, FieldPath, check_input_path, format_field, load_yaml
 from .model import (
+    AdverseEvents,
     Arm,
     Catalog,
     Discrepancy,
@@ -750,6 +751,7 @@ def _check_study(
             "outcomes[].source.ref",
             "discrepancies[].values[].source.ref",
             "risk_of_bias[].source.ref",
+            "adverse_events.source.ref",
         ),
         keys,
         problems,
@@ -757,11 +759,12 @@ def _check_study(
     _check_dates(doc, problems)
     _check_numbers(doc, problems)
     _check_effect_ranges(doc, vocabularies.get("effect_measures"), problems)
+    _check_evidence_claims(doc, vocabularies, problems)
     designs = vocabularies.get("designs")
     primary = (
         designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
     )
-    if primary and "n" not in data["participants"]:
+    if primary and not {"n", "n_not_reported"} & set(data["participants"]):
         problems.append(
             _problem(
                 doc,
@@ -807,6 +810,54 @@ def _check_study(
             )
 
 
+def _check_evidence_claims(
+    doc: Document, vocabularies: dict[str, Vocabulary], problems: list[Problem]
+) -> None:
+    """Check that a record claims no more than it records (issue 13).
+
+    A result category that names the primary outcome needs an outcome marked primary, and the
+    adverse-event statement must cite one of the record's own references.
+    """
+    data = doc.data
+    categories = vocabularies.get("result_categories")
+    category = data["result"]["category"]
+    if (
+        categories
+        and category in categories
+        and categories[category].get("requires_primary")
+        and not any(o.get("primary") for o in data.get("outcomes", []))
+    ):
+        plain = [t.id for t in categories.terms if not t.get("requires_primary")]
+        msg = (
+            f"'{category}' names the primary outcome, but no outcome is marked 'primary: true'; "
+            f"mark the primary outcome or use a category that claims no hierarchy: "
+            f"{', '.join(plain)}"
+        )
+        problems.append(_problem(doc, ("result", "category"), msg))
+    ae = data.get("adverse_events")
+    if isinstance(ae, dict):
+        ref = ae.get("source", {}).get("ref")
+        if ref is not None and ref not in data["references"]:
+            problems.append(
+                _problem(
+                    doc,
+                    ("adverse_events", "source", "ref"),
+                    f"adverse-event source '{ref}' must also be listed in references",
+                )
+            )
+        if ae.get("reporting") == "none-reported":
+            for name in ("serious", "dropouts"):
+                if name in ae:
+                    problems.append(
+                        _problem(
+                            doc,
+                            ("adverse_events", name),
+                            f"'{name}' given although reporting is 'none-reported'; use "
+                            "'reported' when the source reports anything on safety",
+                        )
+                    )
+
+
 def _check_trial(
     doc: Document, vocabularies: dict[str, Vocabulary], keys: KeySet, problems: list[Problem]
 ) -> None:
@@ -850,6 +901,18 @@ def _author_name(keys: KeySet, data: dict[str, Any]) -> str:
     folded = unicodedata.normalize("NFKD", family).encode("ascii", "ignore").decode()
     folded = re.sub(r"[^a-z]+", "-", folded.lower()).strip("-")
     return family if folded and folded == data["id"].rsplit("-", 1)[0] else ""
+
+
+def _adverse_events(raw: dict[str, Any] | None) -> AdverseEvents | None:
+    if not raw:
+        return None
+    return AdverseEvents(
+        reporting=raw["reporting"],
+        summary=raw["summary"],
+        source=_source(raw["source"]),
+        serious=raw.get("serious", ""),
+        dropouts=raw.get("dropouts", ""),
+    )
 
 
 def _build_study(doc: Document, author_name: str = "") -> Study:
@@ -905,7 +968,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
         outcomes=tuple(outcomes),
         result_category=res["category"],
         result_summary=res["summary"],
-        adverse_events=d.get("adverse_events", ""),
+        adverse_events=_adverse_events(d.get("adverse_events")),
         registration=d.get("registration", ""),
         url=d.get("url", ""),
         discrepancies=tuple(
@@ -920,6 +983,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
                 status=p["status"],
                 locator=p.get("locator", ""),
                 note=p.get("note", ""),
+                basis=p.get("basis", ""),
             )
             for p in d["provenance"]
         ),
@@ -935,6 +999,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
         added=d["added"],
         updated=d["updated"],
         author_name=author_name,
+        n_not_reported=part.get("n_not_reported", ""),
     )
 
 
@@ -959,6 +1024,7 @@ def _build_trial(doc: Document) -> Trial:
         sponsor=d.get("sponsor", ""),
         target_n=d.get("target_n"),
         primary_outcome=d.get("primary_outcome", ""),
+        registry_record=d.get("registry_record", ""),
         added=d["added"],
         updated=d["updated"],
     )
