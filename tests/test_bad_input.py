@@ -365,7 +365,7 @@ CASES: tuple[Case, ...] = (
     # --- issue 12: user text in messages cannot forge lines (workflow commands, ANSI, bidi) -
     _case(
         "record_key_workflow_command",
-        "data/studies/abdallah-2022.yaml:65:1: error: x\\n::error file=README.md,line=1::forged"
+        "data/studies/abdallah-2022.yaml:70:1: error: x\\n::error file=README.md,line=1::forged"
         "\\x1b[31m: unknown field 'x\\n::error file=README.md,line=1::forged\\x1b[31m'",
     ),
     _case(
@@ -416,7 +416,7 @@ CASES: tuple[Case, ...] = (
     # --- issue 12: size, depth and count limits ---------------------------------------------
     _case(
         "record_nesting_deep",
-        "data/studies/keeler-2021.yaml:34:30: error: deep[0][0]",
+        "data/studies/keeler-2021.yaml:35:30: error: deep[0][0]",
         "nested more than 24 levels deep",
     ),
     _case(
@@ -426,12 +426,12 @@ CASES: tuple[Case, ...] = (
     ),
     _case(
         "record_too_many_items",
-        "data/studies/keeler-2023.yaml:47:3: error: notes: list has 60000 items; at most 1000 "
+        "data/studies/keeler-2023.yaml:48:3: error: notes: list has 60000 items; at most 1000 "
         "are allowed",
     ),
     _case(
         "record_notes_over_schema_limit",
-        "data/studies/timek-2024.yaml:38:3: error: notes: list has 51 items; at most 50 are "
+        "data/studies/timek-2024.yaml:39:3: error: notes: list has 51 items; at most 50 are "
         "allowed",
     ),
     _case(

@@ -7,9 +7,11 @@ overlay convention of ``tests/test_bad_input.py`` (whole files replace the real 
   figure and count still builds), the trial ``nct04714541`` and the glossary, with every text
   field set to ``"<field>: " + PAYLOAD``; the glossary gains the abbreviation ``INJ``, which
   the record's summary uses;
-* ``vocabularies/``: every vocabulary in ``data/vocabularies/``, ``data/versions.yaml`` and
-  ``data/prisma.yaml`` with every text field (labels, abbreviations, descriptions, notes,
-  reasons, summaries) set to ``"<file>.<field>: " + PAYLOAD``: vocabulary labels reach page
+* the ``vocabularies`` layer, made at test time by :func:`hostile_data_layer` from the
+  project's own files so that it never goes stale: every vocabulary in
+  ``data/vocabularies/``, ``data/versions.yaml`` and ``data/prisma.yaml`` with every text
+  field (labels, abbreviations, descriptions, notes, reasons, summaries, triggers, the
+  living-mode plan) set to ``"<file>.<field>: " + PAYLOAD``: vocabulary labels reach page
   titles (``<title>``, where the theme's ``striptags`` un-escapes), headings, tables,
   filters and figures;
 * ``bibliography/``: ``references.bib`` whose ``feder2014`` entry holds the payloads in its
@@ -282,6 +284,61 @@ class Site:
         return (self.site / url / "index.html").read_text(encoding="utf-8")
 
 
+#: Keys whose values are free text in vocabularies, ``versions.yaml`` and ``prisma.yaml``.
+HOSTILE_TEXT_KEYS = frozenset(
+    {
+        "label",
+        "abbreviation",
+        "description",
+        "measures",
+        "note",
+        "reason",
+        "summary",
+        "trigger",
+        "search_schedule",
+        "search_method",
+        "triggers",
+        "retirement",
+    }
+)
+
+
+def _hostile(value: object, where: str) -> object:
+    """Return ``value`` with every free-text string set to ``"<where>: " + PAYLOAD``."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            here = f"{where}.{key}"
+            if key in HOSTILE_TEXT_KEYS and isinstance(item, str):
+                out[key] = f"{here}: {PAYLOAD}"
+            else:
+                out[key] = _hostile(item, here)
+        return out
+    if isinstance(value, list):
+        return [_hostile(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    return value
+
+
+def hostile_data_layer(root: Path) -> None:
+    """Rewrite the vocabularies, ``versions.yaml`` and ``prisma.yaml`` of ``root`` with payloads.
+
+    Made from the project's current files (not a stored copy), so a new term, field or study
+    in the real data is covered and the fixture cannot go stale.
+    """
+    import yaml
+
+    data = root / "data"
+    files = [*sorted((data / "vocabularies").glob("*.yaml")), data / "versions.yaml"]
+    files.append(data / "prisma.yaml")
+    for path in files:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        prefix = path.stem
+        hostile = _hostile(doc, prefix)
+        text = "# Every text field holds the injection payloads (tests/test_injection.py).\n"
+        text += yaml.safe_dump(hostile, allow_unicode=True, sort_keys=False, width=10_000)
+        path.write_text(text, encoding="utf-8")
+
+
 _SITES: dict[str, Site] = {}
 
 
@@ -290,7 +347,10 @@ def _site(name: str, layers: tuple[str, ...], make: Callable[..., Path], tmp_pat
     if name not in _SITES:
         root = make(site=True)
         for layer in layers:
-            overlay(root, INJECTION / layer)
+            if layer == "vocabularies":
+                hostile_data_layer(root)
+            else:
+                overlay(root, INJECTION / layer)
         site = tmp_path / "site"
         result = subprocess.run(
             [*MKDOCS_BUILD, "--site-dir", str(site)],
@@ -594,8 +654,11 @@ def test_page_titles_are_inert_plain_text_in_every_head(all_site: Site) -> None:
         assert title is not None, page
         # Raw, escaped or un-escaped, nothing in the title can open or close a tag.
         assert not set(html.unescape(title.group(1))) & set("<>&\"'"), title.group(1)
-        for content in re.findall(r'<meta [^>]*content="([^"]*)"', head.group(1)):
-            assert "<" not in html.unescape(content), content
+        # Meta values are escaped text in a double-quoted attribute (Material prints
+        # page.meta.description raw, without striptags): nothing may break out of it.
+        for tag in re.findall(r"<meta [^>]*>", head.group(1)):
+            content = re.search(r'content="([^"]*)"', tag)
+            assert content is None or "<" not in content.group(1), tag
         checked += "alert(1)" in title.group(1)
     # Every study page's title holds its design label, payload and all (made inert).
     assert checked >= len(list((all_site.site / "studies").glob("*/index.html")))
