@@ -257,7 +257,9 @@ def test_added_studies_and_trials_are_counted_and_shown(site: Path) -> None:
     assert f"n = {studies}" in html.unescape(prisma)
 
 
-@pytest.mark.parametrize("page", CONDITION_PAGES)
+@pytest.mark.parametrize(
+    "page", (*CONDITION_PAGES, "methods", "studies/schwartz-2021", "studies/scolnick-2020")
+)
 def test_condition_pages_use_no_editing_vocabulary(site: Path, page: str) -> None:
     text = NOT_REPORTED.sub("NR", text_of(site, page))
     for phrase in ("source review", "web article", "checked source", "source article"):

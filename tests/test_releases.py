@@ -330,10 +330,16 @@ def test_snapshot_survives_a_fresh_clone(project: Path, tmp_path: Path) -> None:
 
 
 def test_release_without_a_new_search_warns(project: Path) -> None:
+    # The case: the last search predates the releases (the real file's search is newer).
+    versions = project / "data" / "versions.yaml"
+    text = versions.read_text(encoding="utf-8")
+    stale = re.sub(r'last_searched: "[0-9-]+"', 'last_searched: "2026-11-21"', text)
+    assert stale != text
+    versions.write_text(stale, encoding="utf-8")
     released(project)  # last_searched 2026-11-21 is older than 0.2.0 (2026-11-25)
     project_ = load_project(project)
     assert [w.format() for w in project_.warnings] == [
-        "data/versions.yaml:29:18: warning: living.last_searched: the last search (2026-11-21) "
+        "data/versions.yaml:30:18: warning: living.last_searched: the last search (2026-11-21) "
         "is older than version 0.2.0 (2026-11-25), yet version 0.3.0 was released; search "
         "for new reports and set last_searched to the date of that search"
     ]
