@@ -43,6 +43,13 @@ def project(project_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     root = project_copy(STUDIES)
     shutil.copy(ROOT / "CITATION.cff", root / "CITATION.cff")
+    # The scenario starts at version 0.1.0 (2026-11-21) and releases from 2026-11-25 on, so its
+    # last search is the one behind 0.1.0, whatever the real file's latest search date is.
+    versions = root / "data" / "versions.yaml"
+    text = versions.read_text(encoding="utf-8")
+    start = re.sub(r'last_searched: "[0-9-]+"', 'last_searched: "2026-11-21"', text)
+    assert start.count('last_searched: "2026-11-21"') == 1
+    versions.write_text(start, encoding="utf-8")
     return root
 
 
@@ -112,7 +119,7 @@ def test_unreleased_changes_are_listed_since_the_newest_version(project: Path) -
 
 
 def test_release_after_adding_changing_and_removing_studies(project: Path) -> None:
-    original_versions = (ROOT / "data" / "versions.yaml").read_text(encoding="utf-8")
+    original_versions = (project / "data" / "versions.yaml").read_text(encoding="utf-8")
     released(project)
     page = whats_new(project)
     assert "The current version is **0.3.0**, released on 2026-12-01." in page
@@ -330,12 +337,6 @@ def test_snapshot_survives_a_fresh_clone(project: Path, tmp_path: Path) -> None:
 
 
 def test_release_without_a_new_search_warns(project: Path) -> None:
-    # The case: the last search predates the releases (the real file's search is newer).
-    versions = project / "data" / "versions.yaml"
-    text = versions.read_text(encoding="utf-8")
-    stale = re.sub(r'last_searched: "[0-9-]+"', 'last_searched: "2026-11-21"', text)
-    assert stale != text
-    versions.write_text(stale, encoding="utf-8")
     released(project)  # last_searched 2026-11-21 is older than 0.2.0 (2026-11-25)
     project_ = load_project(project)
     assert [w.format() for w in project_.warnings] == [
