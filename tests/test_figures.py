@@ -547,7 +547,8 @@ def test_real_prisma_matches_the_records(
         f"Studies included in review (n = {len(real_catalog.studies)})",
     ):
         assert expected in text
-    assert "Reports listed in the Ragnhildstveit 2022 review's Table 1: 5" in svg.find(f"{SVG}desc").text
+    description = svg.find(f"{SVG}desc").text
+    assert "Reports listed in the Ragnhildstveit 2022 review's Table 1: 5" in description
 
 
 PRISMA_YAML = """\
