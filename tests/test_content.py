@@ -129,6 +129,25 @@ def test_ross_2019_is_observational_without_a_claim_of_prospective(site: Path) -
     assert "Observational cohort" not in study and "(prospective)" not in study
 
 
+def test_audited_claims_say_no_more_than_the_sources(site: Path) -> None:
+    assert "(primary outcome)" not in text_of(site, "studies/mills-1998")
+    trials = text_of(site, "trials")
+    assert "quality of life are also measured (not as primary outcomes)" in trials
+    ptsd = text_of(site, "ptsd")
+    assert "anti-inflammatory" not in ptsd and "adults with chronic PTSD" not in ptsd
+    assert "PubMed indexes the article with the publication type Randomized" in ptsd
+    assert "come from the medRxiv preprint of the review" in ptsd
+    measures = text_of(site, "outcome-measures")
+    assert "publishers" not in measures and "clinician-rated items" not in measures
+    eating = text_of(site, "eating-disorders")
+    assert "Almost all participants" not in eating and "no report in BED" not in eating
+    references = text_of(site, "references")
+    assert "trial.medpath.com. Ketamine Effects on Learning In Eating Disorders" in references
+    assert "King's College London. Ketamine for the treatment" not in references
+    methods = text_of(site, "methods")
+    assert "targeted look-ups of publisher, PubMed and registry pages" in methods
+
+
 def test_primary_outcome_categories_only_where_a_primary_outcome_is_marked(site: Path) -> None:
     pages = sorted((site / "studies").glob("*-[0-9][0-9][0-9][0-9]/index.html"))
     assert len(pages) == len(list((ROOT / "data" / "studies").glob("*.yaml")))
