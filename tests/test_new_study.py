@@ -36,9 +36,10 @@ VALIDATE = ROOT / "scripts" / "validate.py"
 NEW_ENTRY = FIXTURES / "new_study" / "new_entry.bib"
 NEW_KEY = "odegard2025"
 NEW_ID = "odegard-2025"
-# 2026-11-21T12:00:00Z: the date the scaffold writes into added/updated.
-EPOCH = "1795262400"
-TODAY = "2026-11-21"
+# 2026-12-02T12:00:00Z: the date the scaffold writes into added/updated. Not earlier than any
+# date in the real data the walkthrough validates (versions.yaml's last search is 2026-12-02).
+EPOCH = "1796212800"
+TODAY = "2026-12-02"
 
 # Whether the lead has called scaffold.todo_problems from validate.py yet. Until then the
 # validator still rejects a scaffold (a TODO where a number belongs is a schema type error),

@@ -574,8 +574,10 @@ def test_every_citation_number_is_in_the_bibliography(real: RealPdf) -> None:
     pages = pdftotext(real.path)
     body, bibliography = "\n".join(pages[:start]), "\n".join(pages[start:])
     cited = citation_numbers(body)
-    # List markers start a line: "12. Author ..." (a wrapped "2299124. doi:..." is not one).
-    listed = {int(n) for n in re.findall(r"^\s*(\d{1,4})\.\s", bibliography, re.M)}
+    # List markers start a line: "12. Author ..." (a wrapped "2299124. doi:..." is not one, nor
+    # a year wrapped to the start of a line before its link, "2025. https://...").
+    marker = r"^\s*(\d{1,4})\.\s(?!https?://|doi)"
+    listed = {int(n) for n in re.findall(marker, bibliography, re.M)}
     assert cited, "no citation found in the text"
     assert cited <= listed, sorted(cited - listed)
     assert listed == set(range(1, max(listed) + 1))
