@@ -1,0 +1,568 @@
+"""The PRISMA 2020 flow diagram: its data types, loading and checks, and the drawing."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import Problem, relative_path
+from ..load import Document, format_field, load_yaml
+from ..model import Catalog
+from ..validate import _schema_problems, schema_validator
+from .svg import _block, _cell, _data_table, _empty, _esc, _f, _figure, _Svg
+from .text import _wrap
+
+#: Where the PRISMA numbers live, relative to the project root.
+PRISMA_FILE = "data/prisma.yaml"
+
+
+# --- PRISMA 2020 -------------------------------------------------------------------------------
+
+_PARENT_FIELD = re.compile(r"(?:\.[^.\[\]]+|\[\d+\])$|^[^.\[\]]+$")
+
+
+@dataclass(frozen=True)
+class PrismaCount:
+    """A count with its reason: a reason for exclusion, or for not seeking a report."""
+
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PrismaSource:
+    """Records identified by one of the "other methods", with the record ids where listed."""
+
+    label: str
+    count: int
+    studies: tuple[str, ...] = ()
+    trials: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DatabasesColumn:
+    """Left column of the PRISMA 2020 diagram: databases and registers."""
+
+    databases: int
+    registers: int
+    duplicates_removed: int
+    automation_removed: int
+    other_removed: int
+    screened: int
+    records_excluded: int
+    sought: int
+    not_retrieved: int
+    assessed: int
+    reports_excluded: tuple[PrismaCount, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OtherMethodsColumn:
+    """Right column of the PRISMA 2020 diagram: other methods."""
+
+    sources: tuple[PrismaSource, ...]
+    duplicates_removed: int
+    not_sought: tuple[PrismaCount, ...]
+    sought: int
+    not_retrieved: int
+    assessed: int
+    reports_excluded: tuple[PrismaCount, ...]
+    note: str = ""
+
+    @property
+    def identified(self) -> int:
+        """Records identified by all other methods."""
+        return sum(s.count for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Included:
+    """Bottom of the diagram: studies and reports included, ongoing trials listed apart."""
+
+    studies: int
+    reports: int
+    ongoing_trials: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Prisma:
+    """The PRISMA 2020 flow numbers from ``data/prisma.yaml``, with source positions."""
+
+    path: str
+    databases_registers: DatabasesColumn
+    other_methods: OtherMethodsColumn
+    included: Included
+    updated: str
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def position(self, field_name: str) -> tuple[int, int]:
+        """Return (line, column) of a field (``included.studies``), or of its nearest parent."""
+        probe = field_name
+        while probe not in self.positions:
+            parent = _PARENT_FIELD.sub("", probe)
+            if parent == probe:
+                return self.positions.get("", (1, 1))
+            probe = parent
+        return self.positions[probe]
+
+    def problem(self, field_name: str, message: str) -> Problem:
+        """Return a problem located at a field of the file."""
+        line, col = self.position(field_name)
+        return Problem(self.path, line, col, field_name, message)
+
+
+def load_prisma(root: Path) -> tuple[Prisma | None, list[Problem]]:
+    """Load and validate ``data/prisma.yaml`` against ``data/schema/prisma.schema.json``.
+
+    Beyond the schema, checks that each column adds up (identified − removed = screened, ...)
+    and that a source listing record ids lists as many as it counts. Checks against the records
+    themselves are in :func:`check_prisma`.
+
+    Args:
+        root: Project root (holds ``data/``).
+
+    Returns:
+        The flow numbers (``None`` if the file is missing or malformed) and every problem,
+        each with the file's path, line, column and field.
+    """
+    root = Path(root)
+    path = root / PRISMA_FILE
+    rel = relative_path(path, root)
+    if not path.is_file():
+        msg = "file not found; the PRISMA flow diagram ([[figure prisma]]) is drawn from it"
+        return None, [Problem(rel, None, None, "", msg)]
+    doc, problems = load_yaml(path, root)
+    if doc is None or problems:
+        return None, problems
+    schema = root / "data" / "schema" / "prisma.schema.json"
+    if not schema.is_file():
+        msg = f"schema {relative_path(schema, root)} not found; cannot check this file"
+        return None, [Problem(rel, None, None, "", msg)]
+    if _schema_problems(doc, schema_validator(root, "prisma"), problems):
+        return None, problems
+    prisma = _build_prisma(doc)
+    return prisma, _arithmetic_problems(prisma)
+
+
+def _counts(raw: list[dict[str, Any]]) -> tuple[PrismaCount, ...]:
+    return tuple(PrismaCount(r["reason"], r["count"]) for r in raw)
+
+
+def _build_prisma(doc: Document) -> Prisma:
+    d = doc.data
+    db, om, inc = d["databases_registers"], d["other_methods"], d["included"]
+    sources = tuple(
+        PrismaSource(
+            label=s["label"],
+            count=s["count"],
+            studies=tuple(s.get("studies", [])),
+            trials=tuple(s.get("trials", [])),
+            note=s.get("note", ""),
+        )
+        for s in om["sources"]
+    )
+    db_fields = {k: v for k, v in db.items() if k not in ("reports_excluded", "note")}
+    return Prisma(
+        path=doc.path,
+        databases_registers=DatabasesColumn(
+            **db_fields, reports_excluded=_counts(db["reports_excluded"]), note=db.get("note", "")
+        ),
+        other_methods=OtherMethodsColumn(
+            sources=sources,
+            duplicates_removed=om["duplicates_removed"],
+            not_sought=_counts(om["not_sought"]),
+            sought=om["sought"],
+            not_retrieved=om["not_retrieved"],
+            assessed=om["assessed"],
+            reports_excluded=_counts(om["reports_excluded"]),
+            note=om.get("note", ""),
+        ),
+        included=Included(
+            studies=inc["studies"],
+            reports=inc["reports"],
+            ongoing_trials=inc.get("ongoing_trials"),
+            note=inc.get("note", ""),
+        ),
+        updated=d["updated"],
+        positions=MappingProxyType({format_field(p): pos for p, pos in doc.values.items()}),
+    )
+
+
+def _arithmetic_problems(p: Prisma) -> list[Problem]:
+    """Check that each box follows from the boxes above it."""
+    db, om = p.databases_registers, p.other_methods
+    removed = db.duplicates_removed + db.automation_removed + db.other_removed
+    not_sought = sum(c.count for c in om.not_sought)
+    db_in = db.assessed - sum(c.count for c in db.reports_excluded)
+    om_in = om.assessed - sum(c.count for c in om.reports_excluded)
+    checks = [
+        (
+            "databases_registers.screened",
+            db.screened,
+            db.databases + db.registers - removed,
+            f"records identified ({db.databases} + {db.registers}) minus records removed before "
+            f"screening ({removed})",
+        ),
+        (
+            "databases_registers.sought",
+            db.sought,
+            db.screened - db.records_excluded,
+            f"records screened ({db.screened}) minus records excluded ({db.records_excluded})",
+        ),
+        (
+            "databases_registers.assessed",
+            db.assessed,
+            db.sought - db.not_retrieved,
+            f"reports sought ({db.sought}) minus reports not retrieved ({db.not_retrieved})",
+        ),
+        (
+            "other_methods.sought",
+            om.sought,
+            om.identified - om.duplicates_removed - not_sought,
+            f"records identified ({om.identified}) minus duplicates ({om.duplicates_removed}) "
+            f"and records not sought ({not_sought})",
+        ),
+        (
+            "other_methods.assessed",
+            om.assessed,
+            om.sought - om.not_retrieved,
+            f"reports sought ({om.sought}) minus reports not retrieved ({om.not_retrieved})",
+        ),
+        (
+            "included.reports",
+            p.included.reports,
+            db_in + om_in,
+            f"reports assessed minus reports excluded, over both columns ({db_in} + {om_in})",
+        ),
+    ]
+    problems = [
+        p.problem(name, f"is {have}, but {how} gives {want}")
+        for name, have, want, how in checks
+        if have != want
+    ]
+    if p.included.studies > p.included.reports:
+        msg = f"{p.included.studies} studies cannot come from {p.included.reports} reports"
+        problems.append(p.problem("included.studies", msg))
+    for i, src in enumerate(om.sources):
+        listed = len(src.studies) + len(src.trials)
+        if (src.studies or src.trials) and listed != src.count:
+            msg = f"count is {src.count}, but {listed} record id(s) are listed"
+            problems.append(p.problem(f"other_methods.sources[{i}].count", msg))
+    return problems
+
+
+def check_prisma(prisma: Prisma, catalog: Catalog) -> list[Problem]:
+    """Check the PRISMA numbers against the records; the build should fail on any problem.
+
+    ``included.studies`` must equal the number of study records and ``included.ongoing_trials``
+    (when given) the number of trial records. Every listed study or trial id must exist and be
+    listed once; as soon as any source lists ids, every record must be listed under a source.
+
+    Returns:
+        Problems located at the field of ``data/prisma.yaml`` that disagrees.
+    """
+    problems: list[Problem] = []
+    n = len(catalog.studies)
+    if prisma.included.studies != n:
+        msg = (
+            f"{prisma.included.studies} studies included, but there are {n} study records in "
+            "data/studies/; update the PRISMA numbers"
+        )
+        problems.append(prisma.problem("included.studies", msg))
+    trials = len(catalog.trials)
+    if prisma.included.ongoing_trials not in (None, trials):
+        msg = (
+            f"{prisma.included.ongoing_trials} ongoing trials, but there are {trials} trial "
+            "records in data/trials/; update the PRISMA numbers"
+        )
+        problems.append(prisma.problem("included.ongoing_trials", msg))
+    for kind, folder, known in (
+        ("studies", "data/studies", {s.id for s in catalog.studies}),
+        ("trials", "data/trials", {t.id for t in catalog.trials}),
+    ):
+        seen: dict[str, str] = {}
+        for i, src in enumerate(prisma.other_methods.sources):
+            for j, rid in enumerate(getattr(src, kind)):
+                where = f"other_methods.sources[{i}].{kind}[{j}]"
+                if rid not in known:
+                    msg = f"unknown record '{rid}' (no {folder}/{rid}.yaml)"
+                    problems.append(prisma.problem(where, msg))
+                elif rid in seen:
+                    problems.append(prisma.problem(where, f"'{rid}' is listed twice ({seen[rid]})"))
+                else:
+                    seen[rid] = where
+        missing = sorted(known - set(seen))
+        if seen and missing:
+            msg = (
+                f"records in {folder}/ not listed under any source: {', '.join(missing)}; list "
+                "each under the source that found it"
+            )
+            problems.append(prisma.problem("other_methods.sources", msg))
+    return problems
+
+
+@dataclass
+class _Box:
+    """A PRISMA box: wrapped lines of text (headings bold) in a rectangle."""
+
+    x: float
+    width: float
+    lines: list[tuple[str, bool]]
+    dashed: bool = False
+    y: float = 0.0
+    height: float = 0.0
+
+
+_BOX_FONT, _BOX_LINE, _BOX_PAD = 11.0, 14.0, 8.0
+
+
+def _box(
+    x: float, width: float, heading: str, items: Sequence[str] = (), dashed: bool = False
+) -> _Box:
+    inner = width - 2 * _BOX_PAD
+    lines = [(t, True) for t in _wrap(heading, inner, _BOX_FONT, bold=True)]
+    for item in items:
+        lines += [(t, False) for t in _wrap(item, inner, _BOX_FONT)]
+    return _Box(x, width, lines, dashed)
+
+
+def _draw_box(svg: _Svg, box: _Box) -> None:
+    svg.rect(
+        box.x,
+        box.y,
+        box.width,
+        box.height,
+        rx=3,
+        fill="#7F7F7F",
+        fill_opacity="0.08",
+        stroke="currentColor",
+        stroke_dasharray="4 3" if box.dashed else None,
+        class_="rf-box",
+    )
+    top = box.y + (box.height - len(box.lines) * _BOX_LINE) / 2 + _BOX_FONT
+    for i, (text, bold) in enumerate(box.lines):
+        svg.text(
+            box.x + _BOX_PAD,
+            top + i * _BOX_LINE,
+            text,
+            font_size="11",
+            font_weight="600" if bold else None,
+        )
+
+
+def _n(count: int) -> str:
+    return f"(n = {count})"
+
+
+def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
+    db, om, inc = prisma.databases_registers, prisma.other_methods, prisma.included
+    box_w, gap, col_gap, band = 176.0, 26.0, 30.0, 22.0
+    x_band = 6.0
+    x_lm = x_band + band + 10
+    x_ls = x_lm + box_w + gap
+    x_rm = x_ls + box_w + col_gap
+    x_rs = x_rm + box_w + gap
+    width = x_rs + box_w + 6
+
+    db_ident = [f"Databases {_n(db.databases)}", f"Registers {_n(db.registers)}"]
+    db_ident += [db.note] if db.note else []
+    not_sought = [f"Duplicates removed {_n(om.duplicates_removed)}"]
+    not_sought += [f"{c.reason} {_n(c.count)}" for c in om.not_sought]
+
+    def excluded(items: Sequence[PrismaCount], note: str) -> list[str]:
+        out = [f"{c.reason} {_n(c.count)}" for c in items] or [_n(0)]
+        return out + ([note] if note else [])
+
+    removed = [
+        f"Duplicate records removed {_n(db.duplicates_removed)}",
+        f"Records marked as ineligible by automation tools {_n(db.automation_removed)}",
+        f"Records removed for other reasons {_n(db.other_removed)}",
+    ]
+    om_head = f"Records identified from other methods {_n(om.identified)}:"
+    rows: list[list[_Box]] = [
+        [
+            _box(x_lm, box_w, "Records identified from:", db_ident),
+            _box(x_ls, box_w, "Records removed before screening:", removed),
+            _box(x_rm, box_w, om_head, [f"{s.label} {_n(s.count)}" for s in om.sources]),
+            _box(x_rs, box_w, "Records not sought for retrieval:", not_sought),
+        ],
+        [
+            _box(x_lm, box_w, f"Records screened {_n(db.screened)}"),
+            _box(x_ls, box_w, f"Records excluded {_n(db.records_excluded)}"),
+        ],
+        [
+            _box(x_lm, box_w, f"Reports sought for retrieval {_n(db.sought)}"),
+            _box(x_ls, box_w, f"Reports not retrieved {_n(db.not_retrieved)}"),
+            _box(x_rm, box_w, f"Reports sought for retrieval {_n(om.sought)}"),
+            _box(x_rs, box_w, f"Reports not retrieved {_n(om.not_retrieved)}"),
+        ],
+        [
+            _box(x_lm, box_w, f"Reports assessed for eligibility {_n(db.assessed)}"),
+            _box(x_ls, box_w, "Reports excluded:", excluded(db.reports_excluded, "")),
+            _box(x_rm, box_w, f"Reports assessed for eligibility {_n(om.assessed)}"),
+            _box(x_rs, box_w, "Reports excluded:", excluded(om.reports_excluded, om.note)),
+        ],
+    ]
+    final = [
+        _box(
+            x_lm,
+            x_rm + box_w - x_lm,
+            f"Studies included in review {_n(inc.studies)}",
+            [f"Reports of included studies {_n(inc.reports)}", *([inc.note] if inc.note else [])],
+        )
+    ]
+    if inc.ongoing_trials is not None:
+        final.append(
+            _box(
+                x_rs,
+                box_w,
+                f"Ongoing trials, listed separately {_n(inc.ongoing_trials)}",
+                ["Registered trials without published results; not included."],
+                dashed=True,
+            )
+        )
+    rows.append(final)
+
+    svg = _Svg(fig_id)
+    header_y, header_h, vgap = 6.0, 34.0, 26.0
+    y = header_y + header_h + 18
+    for row in rows:
+        height = max(len(b.lines) for b in row) * _BOX_LINE + 2 * _BOX_PAD
+        for b in row:
+            b.y, b.height = y, height
+        y += height + vgap
+    height = y - vgap + 6
+    for x, text in (
+        (x_lm, "Identification of studies via databases and registers"),
+        (x_rm, "Identification of studies via other methods"),
+    ):
+        w = 2 * box_w + gap
+        svg.rect(
+            x,
+            header_y,
+            w,
+            header_h,
+            rx=3,
+            fill="#4F83CC",
+            fill_opacity="0.25",
+            stroke="currentColor",
+            class_="rf-header",
+        )
+        svg.text(
+            x + w / 2, header_y + header_h / 2 + 4, text, text_anchor="middle", font_weight="600"
+        )
+    for label, first, last in (
+        ("Identification", rows[0][0], rows[0][0]),
+        ("Screening", rows[1][0], rows[3][0]),
+        ("Included", rows[4][0], rows[4][0]),
+    ):
+        top, bottom = first.y, last.y + last.height
+        svg.rect(
+            x_band,
+            top,
+            band,
+            bottom - top,
+            rx=3,
+            fill="#4F83CC",
+            fill_opacity="0.25",
+            stroke="currentColor",
+            class_="rf-stage",
+        )
+        cx, cy = x_band + band / 2 + 4, (top + bottom) / 2
+        svg.text(
+            cx,
+            cy,
+            label,
+            text_anchor="middle",
+            font_weight="600",
+            transform=f"rotate(-90 {_f(cx)} {_f(cy)})",
+        )
+    for row in rows:
+        for b in row:
+            _draw_box(svg, b)
+    # Arrows down each main column, across to each side box, and into the included box.
+    for column in ([r[0] for r in rows[:4]], [rows[0][2], rows[2][2], rows[3][2]]):
+        for a, b in itertools.pairwise(column):
+            svg.arrow(a.x + a.width / 2, a.y + a.height, a.x + a.width / 2, b.y)
+    for row in rows[:4]:
+        for main, side in itertools.pairwise(row):
+            if main.x in (x_lm, x_rm) and side.x == main.x + box_w + gap:
+                cy = main.y + main.height / 2
+                svg.arrow(main.x + main.width, cy, side.x, cy)
+    for a in (rows[3][0], rows[3][2]):
+        svg.arrow(a.x + a.width / 2, a.y + a.height, a.x + a.width / 2, rows[4][0].y)
+
+    excluded_total = sum(c.count for c in (*db.reports_excluded, *om.reports_excluded))
+    desc = (
+        f"Records identified from databases: {db.databases}; from registers: {db.registers}. "
+        f"Records identified by other methods: {om.identified} ("
+        + "; ".join(f"{s.label}: {s.count}" for s in om.sources)
+        + f"). Duplicates removed: {db.duplicates_removed + om.duplicates_removed}. "
+        f"Records screened: {db.screened}; records excluded: {db.records_excluded}. "
+        + "".join(f"{c.reason}: {c.count}. " for c in om.not_sought)
+        + f"Reports sought for retrieval: {db.sought + om.sought}; not retrieved: "
+        f"{db.not_retrieved + om.not_retrieved}. Reports assessed for eligibility: "
+        f"{db.assessed + om.assessed}; reports excluded: {excluded_total}. Studies included in "
+        f"the review: {inc.studies}; reports of included studies: {inc.reports}."
+        + ("" if inc.ongoing_trials is None else f" Ongoing trials: {inc.ongoing_trials}.")
+    )
+    caption = (
+        "PRISMA 2020 flow diagram: how the included studies were identified. Numbers from "
+        f"{prisma.path}, updated {prisma.updated}."
+    )
+    svg_text = svg.render(width, height, "PRISMA 2020 flow diagram", desc)
+    return _figure("prisma", fig_id, svg_text, caption)
+
+
+def _prisma_table(prisma: Prisma) -> str:
+    db, om, inc = prisma.databases_registers, prisma.other_methods, prisma.included
+    ident, screen, done = "Identification", "Screening", "Included"
+    left, right, both = "Databases and registers", "Other methods", "Both"
+    rows: list[tuple[str, str, str, int, str]] = [
+        (ident, left, "Records identified from databases", db.databases, db.note),
+        (ident, left, "Records identified from registers", db.registers, ""),
+        (ident, left, "Duplicate records removed", db.duplicates_removed, ""),
+        (ident, left, "Records marked as ineligible by automation tools",
+         db.automation_removed, ""),
+        (ident, left, "Records removed for other reasons", db.other_removed, ""),
+        *((ident, right, s.label, s.count, s.note) for s in om.sources),
+        (ident, right, "Duplicates removed", om.duplicates_removed, ""),
+        *((ident, right, c.reason, c.count, "") for c in om.not_sought),
+        (screen, left, "Records screened", db.screened, ""),
+        (screen, left, "Records excluded", db.records_excluded, ""),
+        (screen, left, "Reports sought for retrieval", db.sought, ""),
+        (screen, left, "Reports not retrieved", db.not_retrieved, ""),
+        (screen, left, "Reports assessed for eligibility", db.assessed, ""),
+        *((screen, left, f"Reports excluded: {c.reason}", c.count, "")
+          for c in db.reports_excluded),
+        (screen, right, "Reports sought for retrieval", om.sought, ""),
+        (screen, right, "Reports not retrieved", om.not_retrieved, ""),
+        (screen, right, "Reports assessed for eligibility", om.assessed, ""),
+        *((screen, right, f"Reports excluded: {c.reason}", c.count, "")
+          for c in om.reports_excluded),
+    ]  # fmt: skip
+    if not db.reports_excluded and not om.reports_excluded:
+        rows.append((screen, both, "Reports excluded", 0, om.note))
+    rows.append((done, both, "Studies included in review", inc.studies, ""))
+    rows.append((done, both, "Reports of included studies", inc.reports, inc.note))
+    if inc.ongoing_trials is not None:
+        rows.append((done, both, "Ongoing trials, listed separately", inc.ongoing_trials, ""))
+    return _data_table(
+        "Data table: PRISMA 2020 flow",
+        ("Stage", "Column", "Box", "n", "Note"),
+        ((_esc(a), _esc(b), _esc(c), str(n), _cell(note)) for a, b, c, n, note in rows),
+    )
+
+
+def _render_prisma(prisma: Prisma | None, fig_id: str) -> str:
+    if prisma is None:
+        return _empty(f"The PRISMA flow diagram needs {PRISMA_FILE}, which could not be loaded.")
+    return _block(_prisma_figure(prisma, fig_id), _prisma_table(prisma))

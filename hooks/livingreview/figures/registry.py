@@ -1,0 +1,53 @@
+"""The figure registry: marker name -> renderer."""
+
+from __future__ import annotations
+
+from ..model import Catalog
+from .evidence_map import _render_evidence_map
+from .forest import _render_forest
+from .prisma import Prisma, _render_prisma
+from .rob import _render_rob
+from .svg import _figure_id
+from .timeline import _render_timeline
+
+#: Figure names a ``[[figure <name>]]`` marker may use.
+FIGURES = ("prisma", "evidence-map", "timeline", "rob", "forest")
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def render_figure(
+    name: str,
+    catalog: Catalog,
+    filters: dict[str, str],
+    page_src: str,
+    *,
+    prisma: Prisma | None = None,
+) -> str | None:
+    """Return the Markdown for a ``[[figure <name> ...]]`` marker, or ``None`` if unknown.
+
+    Args:
+        name: ``prisma``, ``evidence-map``, ``timeline``, ``rob`` or ``forest``.
+        catalog: The validated records.
+        filters: Marker filters (``condition``, ``design``, ``kind``, ``group``), applied with
+            :meth:`Catalog.select`; ``prisma`` ignores them.
+        page_src: Source path of the page in ``docs/`` (``ptsd.md``), for links to studies.
+        prisma: The loaded ``data/prisma.yaml`` (:func:`load_prisma`), needed by ``prisma``.
+
+    Returns:
+        Markdown: raw-HTML ``<figure>`` blocks and ``<details>`` data tables, separated by
+        blank lines; the marker must stand on a line of its own.
+    """
+    if name == "prisma":
+        return _render_prisma(prisma, _figure_id(name, {}))
+    renderers = {
+        "evidence-map": _render_evidence_map,
+        "timeline": _render_timeline,
+        "rob": _render_rob,
+        "forest": _render_forest,
+    }
+    renderer = renderers.get(name)
+    if renderer is None:
+        return None
+    return renderer(catalog, filters, _figure_id(name, filters), page_src)
