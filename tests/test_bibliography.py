@@ -22,6 +22,8 @@ from livingreview.bibliography import (
     load_bibliography,
     narrative_name,
 )
+from livingreview.bibliography import formatting as bibformat
+from livingreview.bibliography import latex as biblatex
 from livingreview.errors import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +103,7 @@ def test_no_braces_or_backslashes_survive_decoding() -> None:
 
 
 def test_latex_decoder_handles_macros_pylatexenc_gets_wrong() -> None:
-    decode = bibmodule._decode_latex
+    decode = biblatex._decode_latex
     assert decode(r"\texttt{code} \textsf{sf} \mbox{mb} \textup{up}") == ("code sf mb up", "")
     assert decode(r"\textless{}b\textgreater{} \LaTeX{}") == ("<b> LaTeX", "")
     assert decode(r"\href{https://x.org}{link text} and \href{only}") == (
@@ -512,7 +514,7 @@ def test_references_have_no_number_latex_or_braces(formatting: Bibliography) -> 
         for key, text in refs.items():
             assert not re.match(r"\s*[\[(]?\d", text), (style, key, text)
             assert not re.search(r"[{}\\]", text), (style, key, text)
-            assert str(bibmodule._SENTINEL_NUMBER) not in text
+            assert str(bibformat._SENTINEL_NUMBER) not in text
 
 
 def test_format_references_skips_unknown_and_repeated_keys(formatting: Bibliography) -> None:
@@ -678,13 +680,13 @@ def test_hepml_every_entry_formats(
     hepml: Bibliography, style: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fallbacks: list[str] = []
-    real_fallback = bibmodule._fallback_reference
+    real_fallback = bibformat._fallback_reference
 
     def recording_fallback(entry: bibmodule.Entry, *, html_output: bool) -> str:
         fallbacks.append(entry.key)
         return real_fallback(entry, html_output=html_output)
 
-    monkeypatch.setattr(bibmodule, "_fallback_reference", recording_fallback)
+    monkeypatch.setattr(bibformat, "_fallback_reference", recording_fallback)
     start = time.perf_counter()
     formatter = Formatter(hepml, style)
     refs = formatter.format_references(list(hepml))

@@ -1,0 +1,178 @@
+"""BibTeX field vocabularies.
+
+Which fields stay verbatim, name fields, months, CSL types, identifier patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+# --------------------------------------------------------------------------------------------
+# Field vocabularies
+# --------------------------------------------------------------------------------------------
+
+#: Fields kept as written: LaTeX decoding would turn ``--`` in a DOI into an en dash and
+#: ``\_`` in a URL into ``_`` only by luck. They get :func:`_clean_verbatim` instead.
+VERBATIM_FIELDS = frozenset(
+    [
+        "doi",
+        "url",
+        "eprint",
+        "pmid",
+        "pmcid",
+        "isbn",
+        "issn",
+        "file",
+        "pdf",
+        "archiveprefix",
+        "eprinttype",
+        "eprintclass",
+        "primaryclass",
+    ]
+)
+
+#: Verbatim fields in which whitespace is a line-wrapping accident, never content.
+_NO_SPACE_FIELDS = frozenset({"doi", "url", "eprint", "pmid", "pmcid", "isbn", "issn"})
+
+#: Fields holding ``and``-separated person lists, mapped to their CSL variable.
+NAME_FIELDS: Mapping[str, str] = MappingProxyType(
+    {"author": "author", "editor": "editor", "translator": "translator"}
+)
+
+#: Block types that are not references.
+_NON_ENTRY_TYPES = frozenset({"comment", "string", "preamble"})
+
+#: English month names: BibTeX's built-in month macros (``month = jan``), as plain.bst
+#: defines them, and dates printed without depending on the machine's locale (the PDF cover).
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_BUILTIN_MACROS: Mapping[str, str] = MappingProxyType(
+    {name[:3].lower(): name for name in MONTH_NAMES}
+)
+_MONTH_NUMBERS = {name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
+
+#: BibTeX/biblatex entry type -> CSL type. Unknown types become ``document``.
+CSL_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "article": "article-journal",
+        "book": "book",
+        "mvbook": "book",
+        "booklet": "pamphlet",
+        "inbook": "chapter",
+        "bookinbook": "chapter",
+        "suppbook": "chapter",
+        "incollection": "chapter",
+        "suppcollection": "chapter",
+        "inreference": "entry",
+        "inproceedings": "paper-conference",
+        "conference": "paper-conference",
+        "proceedings": "book",
+        "mvproceedings": "book",
+        "collection": "book",
+        "mvcollection": "book",
+        "reference": "book",
+        "mvreference": "book",
+        "manual": "report",
+        "mastersthesis": "thesis",
+        "phdthesis": "thesis",
+        "thesis": "thesis",
+        "techreport": "report",
+        "report": "report",
+        "misc": "document",
+        "unpublished": "manuscript",
+        "online": "webpage",
+        "electronic": "webpage",
+        "www": "webpage",
+        "patent": "patent",
+        "periodical": "periodical",
+        "dataset": "dataset",
+        "software": "software",
+        "standard": "standard",
+    }
+)
+
+#: Genre that a thesis type implies when the entry has no ``type`` field.
+_THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+
+#: Parent types whose ``title`` becomes a child's ``booktitle`` (biblatex crossref rules).
+_BOOKLIKE_PARENTS = frozenset(
+    [
+        "book",
+        "mvbook",
+        "proceedings",
+        "mvproceedings",
+        "collection",
+        "mvcollection",
+        "reference",
+        "mvreference",
+    ]
+)
+
+#: Fields a crossref child never inherits: they identify the parent, not the child.
+_NOT_INHERITED = frozenset(
+    [
+        "title",
+        "subtitle",
+        "titleaddon",
+        "shorttitle",
+        "crossref",
+        "xref",
+        "ids",
+        "key",
+        "label",
+        "sortkey",
+        "entryset",
+        "options",
+        "related",
+        "shorthand",
+    ]
+)
+
+#: biblatex/BibTeX language names -> BCP 47 codes (citeproc-py reads the first two letters of
+#: ``language`` and applies English title case only when they are ``en``).
+_LANGUAGE_CODES = {
+    "english": "en",
+    "american": "en-US",
+    "british": "en-GB",
+    "german": "de",
+    "ngerman": "de",
+    "french": "fr",
+    "spanish": "es",
+    "italian": "it",
+    "portuguese": "pt",
+    "brazilian": "pt-BR",
+    "dutch": "nl",
+    "swedish": "sv",
+    "norwegian": "nb",
+    "danish": "da",
+    "finnish": "fi",
+    "polish": "pl",
+    "russian": "ru",
+    "japanese": "ja",
+    "chinese": "zh",
+    "korean": "ko",
+    "czech": "cs",
+    "greek": "el",
+    "turkish": "tr",
+    "hebrew": "he",
+    "hungarian": "hu",
+}
+
+_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_PMCID_RE = re.compile(r"^(?:PMC)?(\d+)$", re.IGNORECASE)
+_ARXIV_PREFIX_RE = re.compile(r"^arxiv:", re.IGNORECASE)
