@@ -103,7 +103,7 @@ def test_no_braces_or_backslashes_survive_decoding() -> None:
 
 
 def test_latex_decoder_handles_macros_pylatexenc_gets_wrong() -> None:
-    decode = biblatex._decode_latex
+    decode = biblatex.decode_latex
     assert decode(r"\texttt{code} \textsf{sf} \mbox{mb} \textup{up}") == ("code sf mb up", "")
     assert decode(r"\textless{}b\textgreater{} \LaTeX{}") == ("<b> LaTeX", "")
     assert decode(r"\href{https://x.org}{link text} and \href{only}") == (

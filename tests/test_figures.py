@@ -408,7 +408,7 @@ def test_rob_labels_fit_left_of_the_grid() -> None:
     label = row.find(f"{SVG}text")
     assert label.text.endswith("…")
     assert long_name.capitalize() in row.find(f"{SVG}title").text
-    assert float(label.get("x")) - figures.text._text_width(label.text, 12) >= 0
+    assert float(label.get("x")) - figures.text.text_width(label.text, 12) >= 0
 
 
 def test_check_risk_of_bias() -> None:

@@ -77,18 +77,18 @@ class Quantity:
         """Return the quantity in the usual notation: ``33.3±6.5``, ``2–15``, ``29``."""
         suffix = f" {unit}" if unit else ""
         if self.mean is not None:
-            sd = f"±{_num(self.sd)}" if self.sd is not None else ""
-            return f"{_num(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
+            sd = f"±{format_number(self.sd)}" if self.sd is not None else ""
+            return f"{format_number(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
         if self.median is not None:
-            return f"{_num(self.median)}{suffix} (median)"
+            return f"{format_number(self.median)}{suffix} (median)"
         if self.value is not None:
-            return f"{_num(self.value)}{suffix}"
+            return f"{format_number(self.value)}{suffix}"
         if self.min is not None and self.max is not None:
-            return f"{_num(self.min)}–{_num(self.max)}{suffix}"
+            return f"{format_number(self.min)}–{format_number(self.max)}{suffix}"
         if self.min is not None:
-            return f"≥{_num(self.min)}{suffix}"
+            return f"≥{format_number(self.min)}{suffix}"
         if self.max is not None:
-            return f"≤{_num(self.max)}{suffix}"
+            return f"≤{format_number(self.max)}{suffix}"
         return ""
 
     def central(self) -> float | None:
@@ -114,9 +114,9 @@ class Dose:
     def text(self) -> str:
         """Return ``0.5 mg/kg`` or ``0.5–0.9 mg/kg``."""
         if self.value is not None:
-            return f"{_num(self.value)} {self.unit}"
+            return f"{format_number(self.value)} {self.unit}"
         if self.min is not None and self.max is not None:
-            return f"{_num(self.min)}–{_num(self.max)} {self.unit}"
+            return f"{format_number(self.min)}–{format_number(self.max)} {self.unit}"
         return self.unit
 
 
@@ -361,7 +361,8 @@ class Catalog:
         return out
 
 
-def _num(x: float | None) -> str:
+def format_number(x: float | None) -> str:
+    """Format a number exactly and without an exponent; ``None`` becomes empty."""
     if x is None:
         return ""
     if float(x).is_integer():

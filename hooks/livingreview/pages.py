@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from .model import STATUS_LABELS, Catalog, Effect, Quantity, Study, Term, Trial, _num
+from .model import STATUS_LABELS, Catalog, Effect, Quantity, Study, Term, Trial, format_number
 from .render import escape_data, relative_src, render, trusted
 
 #: Source path of the generated page for a study; its URL is ``studies/<id>/``.
@@ -35,7 +35,7 @@ def cite(key: str) -> Markup:
 
 def num(value: float | int | None) -> str:
     """Return a number without a needless ``.0``, or an em dash when missing."""
-    return "—" if value is None else _num(value)
+    return "—" if value is None else format_number(value)
 
 
 @dataclass(frozen=True)
@@ -118,12 +118,14 @@ def participants_text(s: Study) -> str:
 
 def effect_text(e: Effect, labels: Labels) -> str:
     """Return an effect estimate as text: ``Risk ratio 0.81 (95% CI 0.63 to 1.04), p = 0.1``."""
-    text = f"{labels.label('effect_measures', e.measure)} {_num(e.estimate)}"
+    text = f"{labels.label('effect_measures', e.measure)} {format_number(e.estimate)}"
     if e.ci_lower is not None and e.ci_upper is not None:
-        level = f"{_num(e.ci_level)}% CI" if e.ci_level is not None else "CI, level not stated"
-        text += f" ({level} {_num(e.ci_lower)} to {_num(e.ci_upper)})"
+        level = (
+            f"{format_number(e.ci_level)}% CI" if e.ci_level is not None else "CI, level not stated"
+        )
+        text += f" ({level} {format_number(e.ci_lower)} to {format_number(e.ci_upper)})"
     if e.p_value is not None:
-        text += f", p = {_num(e.p_value)}"
+        text += f", p = {format_number(e.p_value)}"
     if e.pooled:
         extra = []
         if e.studies:
@@ -298,7 +300,11 @@ def measures_table(catalog: Catalog, page_src: str) -> str:
 
 def _range_text(term: Term) -> str:
     lo, hi = term.get("min"), term.get("max")
-    return f"{_num(lo)}–{_num(hi)}" if lo is not None and hi is not None else "Not reported"
+    return (
+        f"{format_number(lo)}–{format_number(hi)}"
+        if lo is not None and hi is not None
+        else "Not reported"
+    )
 
 
 def _direction(term: Term) -> str:

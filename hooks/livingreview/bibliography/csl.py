@@ -8,15 +8,15 @@ from typing import Any
 from urllib.parse import quote
 
 from .fields import (
-    _ARXIV_PREFIX_RE,
-    _DOI_PREFIX_RE,
-    _DOI_RE,
-    _LANGUAGE_CODES,
-    _MONTH_NUMBERS,
-    _PMCID_RE,
-    _THESIS_GENRES,
+    ARXIV_PREFIX_RE,
     CSL_TYPES,
+    DOI_PREFIX_RE,
+    DOI_RE,
+    LANGUAGE_CODES,
+    MONTH_NUMBERS,
     NAME_FIELDS,
+    PMCID_RE,
+    THESIS_GENRES,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def _month_number(text: str) -> tuple[int | None, int | None]:
     if match is None:
         return None, None
     token = match.group(1)
-    month = int(token) if token.isdigit() else _MONTH_NUMBERS.get(token[:3].lower())
+    month = int(token) if token.isdigit() else MONTH_NUMBERS.get(token[:3].lower())
     if month is None or not 1 <= month <= 12:
         return None, None
     day = int(match.group(2)) if match.group(2) else None
@@ -86,7 +86,8 @@ def _issued(fields: Mapping[str, str]) -> dict[str, Any] | None:
     return {"date-parts": [date_parts]}
 
 
-def _date_problems(fields: Mapping[str, str]) -> list[tuple[str, str]]:
+def date_problems(fields: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Return (field, message) for each date field that is not a valid date."""
     problems = []
     for name in ("date", "urldate"):
         value = fields.get(name)
@@ -97,23 +98,23 @@ def _date_problems(fields: Mapping[str, str]) -> list[tuple[str, str]]:
     return problems
 
 
-def _identifier_problems(fields: Mapping[str, str]) -> list[tuple[str, str]]:
+def identifier_problems(fields: Mapping[str, str]) -> list[tuple[str, str]]:
     """Malformed DOIs and PubMed ids: the site would print links that lead nowhere."""
     problems = []
     doi = fields.get("doi")
-    if doi and not _DOI_RE.match(_normalize_doi(doi)):
+    if doi and not DOI_RE.match(_normalize_doi(doi)):
         problems.append((f"'{doi}' is not a DOI (a DOI looks like 10.1000/xyz123)", "doi"))
     pmid = fields.get("pmid")
     if pmid and not pmid.isdigit():
         problems.append((f"'{pmid}' is not a PubMed id (digits only)", "pmid"))
     pmcid = fields.get("pmcid")
-    if pmcid and not _PMCID_RE.match(pmcid):
+    if pmcid and not PMCID_RE.match(pmcid):
         problems.append((f"'{pmcid}' is not a PMC id (PMC followed by digits)", "pmcid"))
     return problems
 
 
 def _normalize_doi(doi: str) -> str:
-    return _DOI_PREFIX_RE.sub("", doi.strip())
+    return DOI_PREFIX_RE.sub("", doi.strip())
 
 
 def _page_range(pages: str) -> str:
@@ -121,7 +122,7 @@ def _page_range(pages: str) -> str:
     return re.sub(r"\s*[\u2012\u2013\u2014\u2015]+\s*|\s*-{2,}\s*", "-", pages)
 
 
-def _build_csl(
+def build_csl(
     key: str,
     entry_type: str,
     fields: Mapping[str, str],
@@ -132,7 +133,7 @@ def _build_csl(
     container = fields.get("journaltitle") or fields.get("journal")
     eprint_type = (fields.get("eprinttype") or fields.get("archiveprefix") or "").lower()
     eprint = fields.get("eprint", "")
-    if eprint and not eprint_type and _ARXIV_PREFIX_RE.match(eprint):
+    if eprint and not eprint_type and ARXIV_PREFIX_RE.match(eprint):
         eprint_type = "arxiv"
     is_arxiv = bool(eprint) and eprint_type == "arxiv"
     if entry_type == "article" and not container and is_arxiv:
@@ -190,7 +191,7 @@ def _build_csl(
     if place:
         csl["publisher-place"] = place
 
-    genre = fields.get("type") or _THESIS_GENRES.get(entry_type)
+    genre = fields.get("type") or THESIS_GENRES.get(entry_type)
     if genre and csl_type in ("thesis", "report"):
         csl["genre"] = genre
 
@@ -216,7 +217,7 @@ def _build_csl(
         fields["howpublished"] if "://" in fields.get("howpublished", "") else None
     )
     if is_arxiv:
-        arxiv_id = _ARXIV_PREFIX_RE.sub("", eprint)
+        arxiv_id = ARXIV_PREFIX_RE.sub("", eprint)
         if csl_type == "article":
             # Zotero's CSL for arXiv preprints: the repository as publisher, the id as number.
             csl.setdefault("publisher", "arXiv")
@@ -233,7 +234,7 @@ def _build_csl(
         csl["PMID"] = fields["pmid"]
     pmcid = fields.get("pmcid") or csl.get("PMCID")
     if pmcid:
-        match = _PMCID_RE.match(pmcid)
+        match = PMCID_RE.match(pmcid)
         csl["PMCID"] = f"PMC{match.group(1)}" if match else pmcid
     if fields.get("isbn"):
         csl["ISBN"] = fields["isbn"]
@@ -245,10 +246,11 @@ def _build_csl(
         csl["note"] = ". ".join(notes)
     language = fields.get("language") or fields.get("langid")
     if language:
-        csl["language"] = _LANGUAGE_CODES.get(language.strip().lower(), language.strip())
+        csl["language"] = LANGUAGE_CODES.get(language.strip().lower(), language.strip())
     return csl
 
 
-def _quote_url_part(text: str) -> str:
+def quote_url_part(text: str) -> str:
     # DOIs keep their punctuation (10.1002/(SICI)1097-...); only what breaks a URL is encoded.
+    """Percent-encode what would break a URL, keeping a DOI's punctuation."""
     return quote(text, safe="/:;()[]._-+,=!$*'@~")

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .csl import _quote_url_part
-from .fields import _PMCID_RE
+from .csl import quote_url_part
+from .fields import PMCID_RE
 
 # --------------------------------------------------------------------------------------------
 # Model
@@ -58,7 +58,7 @@ class Entry:
         doi = self.doi
         if not doi:
             return None
-        return "https://doi.org/" + _quote_url_part(doi)
+        return "https://doi.org/" + quote_url_part(doi)
 
     @property
     def pubmed_url(self) -> str | None:
@@ -72,7 +72,7 @@ class Entry:
     def pmc_url(self) -> str | None:
         """``https://www.ncbi.nlm.nih.gov/pmc/articles/<PMCID>/`` when the PMCID is valid."""
         pmcid = self.csl.get("PMCID")
-        if not pmcid or not _PMCID_RE.match(pmcid):
+        if not pmcid or not PMCID_RE.match(pmcid):
             return None
         return f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmcid}/"
 

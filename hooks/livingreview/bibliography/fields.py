@@ -14,7 +14,7 @@ from types import MappingProxyType
 # --------------------------------------------------------------------------------------------
 
 #: Fields kept as written: LaTeX decoding would turn ``--`` in a DOI into an en dash and
-#: ``\_`` in a URL into ``_`` only by luck. They get :func:`_clean_verbatim` instead.
+#: ``\_`` in a URL into ``_`` only by luck. They get :func:`clean_verbatim` instead.
 VERBATIM_FIELDS = frozenset(
     [
         "doi",
@@ -34,7 +34,7 @@ VERBATIM_FIELDS = frozenset(
 )
 
 #: Verbatim fields in which whitespace is a line-wrapping accident, never content.
-_NO_SPACE_FIELDS = frozenset({"doi", "url", "eprint", "pmid", "pmcid", "isbn", "issn"})
+NO_SPACE_FIELDS = frozenset({"doi", "url", "eprint", "pmid", "pmcid", "isbn", "issn"})
 
 #: Fields holding ``and``-separated person lists, mapped to their CSL variable.
 NAME_FIELDS: Mapping[str, str] = MappingProxyType(
@@ -42,7 +42,7 @@ NAME_FIELDS: Mapping[str, str] = MappingProxyType(
 )
 
 #: Block types that are not references.
-_NON_ENTRY_TYPES = frozenset({"comment", "string", "preamble"})
+NON_ENTRY_TYPES = frozenset({"comment", "string", "preamble"})
 
 #: English month names: BibTeX's built-in month macros (``month = jan``), as plain.bst
 #: defines them, and dates printed without depending on the machine's locale (the PDF cover).
@@ -60,10 +60,10 @@ MONTH_NAMES = (
     "November",
     "December",
 )
-_BUILTIN_MACROS: Mapping[str, str] = MappingProxyType(
+BUILTIN_MACROS: Mapping[str, str] = MappingProxyType(
     {name[:3].lower(): name for name in MONTH_NAMES}
 )
-_MONTH_NUMBERS = {name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
+MONTH_NUMBERS = {name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
 
 #: BibTeX/biblatex entry type -> CSL type. Unknown types become ``document``.
 CSL_TYPES: Mapping[str, str] = MappingProxyType(
@@ -106,10 +106,10 @@ CSL_TYPES: Mapping[str, str] = MappingProxyType(
 )
 
 #: Genre that a thesis type implies when the entry has no ``type`` field.
-_THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
 
 #: Parent types whose ``title`` becomes a child's ``booktitle`` (biblatex crossref rules).
-_BOOKLIKE_PARENTS = frozenset(
+BOOKLIKE_PARENTS = frozenset(
     [
         "book",
         "mvbook",
@@ -123,7 +123,7 @@ _BOOKLIKE_PARENTS = frozenset(
 )
 
 #: Fields a crossref child never inherits: they identify the parent, not the child.
-_NOT_INHERITED = frozenset(
+NOT_INHERITED = frozenset(
     [
         "title",
         "subtitle",
@@ -144,7 +144,7 @@ _NOT_INHERITED = frozenset(
 
 #: biblatex/BibTeX language names -> BCP 47 codes (citeproc-py reads the first two letters of
 #: ``language`` and applies English title case only when they are ``en``).
-_LANGUAGE_CODES = {
+LANGUAGE_CODES = {
     "english": "en",
     "american": "en-US",
     "british": "en-GB",
@@ -172,7 +172,7 @@ _LANGUAGE_CODES = {
     "hungarian": "hu",
 }
 
-_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
-_DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_PMCID_RE = re.compile(r"^(?:PMC)?(\d+)$", re.IGNORECASE)
-_ARXIV_PREFIX_RE = re.compile(r"^arxiv:", re.IGNORECASE)
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+PMCID_RE = re.compile(r"^(?:PMC)?(\d+)$", re.IGNORECASE)
+ARXIV_PREFIX_RE = re.compile(r"^arxiv:", re.IGNORECASE)

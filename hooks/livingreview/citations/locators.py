@@ -182,7 +182,7 @@ def _label_at(text: str, need_locator: bool) -> tuple[str, int] | None:
     return None
 
 
-def _parse_locator(text: str) -> tuple[str, str, str]:
+def parse_locator(text: str) -> tuple[str, str, str]:
     """Split whitespace-collapsed text after a key into (label, locator, suffix).
 
     Follows pandoc-citeproc: an optional comma, then either ``{label locator}`` (anything in the

@@ -103,7 +103,7 @@ def _protected(text: str) -> list[tuple[int, int, bool]]:
     return ranges
 
 
-def _mask(text: str) -> str:
+def mask_markdown(text: str) -> str:
     """Return ``text`` with every protected range overwritten, keeping every offset."""
     ranges = _protected(text)
     if not ranges:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .items import Citation, CiteItem
-from .locators import _parse_locator
+from .locators import parse_locator
 
 # --------------------------------------------------------------------------------------------
 # Pass 2: citations
@@ -41,7 +41,7 @@ class _Key:
     suppress_author: bool
 
 
-class _CitationScanner:
+class CitationScanner:
     """Parse citations from the masked text, reading values from the original."""
 
     def __init__(self, text: str, masked: str) -> None:
@@ -227,7 +227,7 @@ def _squash(text: str) -> str:
 
 def _make_item(key: _Key, prefix: str, rest: str) -> CiteItem:
     """Build an item from its key, the raw text before it and the raw text after it."""
-    label, locator, suffix = _parse_locator(_squash(rest))
+    label, locator, suffix = parse_locator(_squash(rest))
     return CiteItem(
         key=key.key,
         prefix=_squash(prefix),

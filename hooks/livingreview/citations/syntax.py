@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .items import Citation
-from .masking import _mask
-from .scanner import _CitationScanner
+from .masking import mask_markdown
+from .scanner import CitationScanner
 
 
 def find_citations(markdown: str) -> list[Citation]:
@@ -21,8 +21,8 @@ def find_citations(markdown: str) -> list[Citation]:
     Returns:
         The citations, ordered by ``start``; they never overlap.
     """
-    masked = _mask(markdown)
-    return _CitationScanner(markdown, masked).scan()
+    masked = mask_markdown(markdown)
+    return CitationScanner(markdown, masked).scan()
 
 
 def replace_citations(

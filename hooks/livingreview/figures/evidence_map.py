@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..model import Catalog, Study, Term
-from .style import _study_link
-from .svg import _block, _data_table, _empty, _esc, _f, _figure, _plural, _Svg
-from .text import _wrap
+from .style import study_link
+from .svg import Svg, coord, data_table, empty_figure, esc, figure_html, html_block, plural
+from .text import wrap_text
 
 # --- evidence map ------------------------------------------------------------------------------
 
@@ -17,9 +17,7 @@ def _map_lines(studies: Sequence[Study], review: bool) -> list[str]:
     if not studies:
         return ["—"]
     missing = sum(1 for s in studies if s.n is None)
-    lines = [
-        _plural(len(studies), "review") if review else _plural(len(studies), "study", "studies")
-    ]
+    lines = [plural(len(studies), "review") if review else plural(len(studies), "study", "studies")]
     if len(studies) > missing:
         total = sum(s.n or 0 for s in studies)
         lines.append(f"n = {total}" + (" (not added)" if review else ""))
@@ -28,12 +26,13 @@ def _map_lines(studies: Sequence[Study], review: bool) -> list[str]:
     return lines
 
 
-def _render_evidence_map(
+def render_evidence_map(
     catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str
 ) -> str:
+    """Return the evidence-map figure and its data table for the selected studies."""
     studies = catalog.select(**filters)
     if not studies:
-        return _empty("No included study matches this selection.")
+        return empty_figure("No included study matches this selection.")
     conditions = [
         t for t in catalog.vocab("conditions").terms if filters.get("condition") in (None, t.id)
     ]
@@ -53,9 +52,9 @@ def _render_evidence_map(
     label_w, cell_w, cell_h = 200.0, 150.0, 52.0
     x0 = 8 + label_w + 8
     width = x0 + cell_w * len(conditions) + 8
-    svg = _Svg(fig_id)
+    svg = Svg(fig_id)
     for i, c in enumerate(conditions):
-        for j, line in enumerate(_wrap(c.label, cell_w - 12, 12, max_lines=2, bold=True)):
+        for j, line in enumerate(wrap_text(c.label, cell_w - 12, 12, max_lines=2, bold=True)):
             svg.text(
                 x0 + i * cell_w + cell_w / 2,
                 24 + j * 15,
@@ -68,8 +67,8 @@ def _render_evidence_map(
     def draw_row(label: str, texts: list[list[str]], counts: list[int], bold: bool) -> None:
         nonlocal y
         svg.open("g", class_="rf-map-row")
-        lines = _wrap(label, label_w, 12, max_lines=2, bold=bold)
-        if lines != _wrap(label, label_w, 12, bold=bold):
+        lines = wrap_text(label, label_w, 12, max_lines=2, bold=bold)
+        if lines != wrap_text(label, label_w, 12, bold=bold):
             svg.tooltip(label)
         for j, line in enumerate(lines):
             svg.text(
@@ -89,7 +88,7 @@ def _render_evidence_map(
                 cell_h - 4,
                 rx=3,
                 fill="#3B82C4",
-                fill_opacity=_f(opacity),
+                fill_opacity=coord(opacity),
                 stroke="currentColor",
                 stroke_opacity="0.35",
                 class_="rf-map-cell",
@@ -120,7 +119,7 @@ def _render_evidence_map(
             if review
             else "Primary studies"
         )
-        for line in _wrap(heading, width - 16, 12, bold=True):
+        for line in wrap_text(heading, width - 16, 12, bold=True):
             svg.text(8, y + 18, line, font_weight="600", font_style="italic")
             y += 16
         y += 8
@@ -136,8 +135,8 @@ def _render_evidence_map(
                     n_text += f" (not reported for {len(found) - len(reported)})"
                 if review and reported:
                     n_text += "; pooled by the reviews, not added to primary studies"
-                links = ", ".join(_study_link(s, page_src) for s in found)
-                table.append((_esc(c.label), _esc(d.label), str(len(found)), _esc(n_text), links))
+                links = ", ".join(study_link(s, page_src) for s in found)
+                table.append((esc(c.label), esc(d.label), str(len(found)), esc(n_text), links))
         totals = [[s for d in designs for s in cells[(d.id, c.id)]] for c in conditions]
         name = "All reviews" if review else "All primary studies"
         draw_row(name, [_map_lines(t, review) for t in totals], [0] * len(totals), True)
@@ -153,18 +152,18 @@ def _render_evidence_map(
         "pool, so they are not added to the participants of primary studies."
     )
     caption = (
-        f"Evidence map of {_plural(len(studies), 'included study', 'included studies')} by "
+        f"Evidence map of {plural(len(studies), 'included study', 'included studies')} by "
         "condition and design. Darker cells hold more studies; n is the sum of participants "
         "where reported."
     )
-    return _block(
-        _figure(
+    return html_block(
+        figure_html(
             "evidence-map",
             fig_id,
             svg.render(width, y + 8, "Evidence map: studies by condition and design", desc),
             caption,
         ),
-        _data_table(
+        data_table(
             "Data table: evidence map",
             ("Condition", "Design", "Studies", "Participants (n)", "Records"),
             table,

@@ -7,10 +7,21 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..model import Catalog, Effect, Outcome, Study, Term, _num
-from .style import _study_link, _term_label
-from .svg import _block, _cell, _data_table, _empty, _esc, _figure, _plural, _show, _slug, _Svg
-from .text import _fit, _text_width
+from ..model import Catalog, Effect, Outcome, Study, Term, format_number
+from .style import study_link, term_label
+from .svg import (
+    Svg,
+    data_table,
+    empty_figure,
+    esc,
+    figure_html,
+    html_block,
+    plural,
+    show_number,
+    slug,
+    table_cell,
+)
+from .text import fit_text, text_width
 
 # --- forest plot -------------------------------------------------------------------------------
 
@@ -135,13 +146,15 @@ def _forest_groups(
 
 def _short_measure(catalog: Catalog, measure: str) -> str:
     """Return a scale's abbreviation, or its label without a trailing parenthesis."""
-    label = _term_label(catalog, "outcome_measures", measure, short=True)
+    label = term_label(catalog, "outcome_measures", measure, short=True)
     return re.sub(r"\s*\([^()]*\)$", "", label) or label
 
 
 def _ci_text(e: Effect) -> str:
-    level = "" if e.ci_level in (95, None) else f"{_num(e.ci_level)}% CI "
-    return f"{_show(e.estimate)} ({level}{_show(e.ci_lower)} to {_show(e.ci_upper)})"
+    level = "" if e.ci_level in (95, None) else f"{format_number(e.ci_level)}% CI "
+    return (
+        f"{show_number(e.estimate)} ({level}{show_number(e.ci_lower)} to {show_number(e.ci_upper)})"
+    )
 
 
 def _forest_panel(
@@ -160,10 +173,10 @@ def _forest_panel(
 
     row_h, plot_w = 24.0, 320.0
     label_w = max(
-        min(max(_text_width(r.label, 12) for r in rows) + 4, 420.0),
-        _text_width("Study · outcome · timepoint", 11),
+        min(max(text_width(r.label, 12) for r in rows) + 4, 420.0),
+        text_width("Study · outcome · timepoint", 11),
     )
-    right_w = max([_text_width(_ci_text(r.effect), 12) for r in rows] + [110.0]) + 16
+    right_w = max([text_width(_ci_text(r.effect), 12) for r in rows] + [110.0]) + 16
     x0 = 8 + label_w + 14
     width = x0 + plot_w + 14 + right_w + 8
 
@@ -173,7 +186,7 @@ def _forest_panel(
         return x0 + plot_w * (v - lo) / (hi - lo)
 
     left_text, right_text, why = _direction(catalog, measure, within, rows)
-    svg = _Svg(fig_id)
+    svg = Svg(fig_id)
     svg.text(8, 20, "Study · outcome · timepoint", font_size="11", font_weight="600")
     svg.text(
         x0 + plot_w / 2, 20, term.label, font_size="11", font_weight="600", text_anchor="middle"
@@ -186,7 +199,7 @@ def _forest_panel(
         cy = y + row_h / 2
         svg.open("g", class_="rf-forest-row")
         svg.tooltip(f"{r.label}: {_ci_text(e)}" + (", pooled estimate" if e.pooled else ""))
-        svg.text(8, cy + 4, _fit(r.label, label_w, 12))
+        svg.text(8, cy + 4, fit_text(r.label, label_w, 12))
         svg.line(sx(e.ci_lower), cy, sx(e.ci_upper), cy, stroke_width=1.5)
         x = sx(e.estimate)
         if e.pooled:
@@ -212,23 +225,23 @@ def _forest_panel(
     svg.line(x0, y, x0 + plot_w, y)
     last = -math.inf
     for t in ticks:
-        tx, label = sx(t), _show(t)
+        tx, label = sx(t), show_number(t)
         svg.line(tx, y, tx, y + 5)
-        if tx - _text_width(label, 11) / 2 > last + 4:  # skip a label that would touch the last
+        if tx - text_width(label, 11) / 2 > last + 4:  # skip a label that would touch the last
             svg.text(tx, y + 18, label, text_anchor="middle", font_size="11")
-            last = tx + _text_width(label, 11) / 2
+            last = tx + text_width(label, 11) / 2
     y += 36
     svg.text(x0, y, left_text, font_size="11", class_="rf-forest-direction")
     svg.text(
         x0 + plot_w, y, right_text, font_size="11", text_anchor="end", class_="rf-forest-direction"
     )
     y += 18
-    axis_title = f"{term.label}{' (log scale)' if log else ''}; no effect = {_show(null)}"
+    axis_title = f"{term.label}{' (log scale)' if log else ''}; no effect = {show_number(null)}"
     svg.text(x0 + plot_w / 2, y, axis_title, font_size="11", text_anchor="middle")
     y += 22
     svg.rect(8, y - 9, 9, 9, fill="currentColor")
     svg.text(22, y, "Single estimate", font_size="11")
-    lx = 22 + _text_width("Single estimate", 11) + 20
+    lx = 22 + text_width("Single estimate", 11) + 20
     svg.polygon(lx, y - 4, lx + 7, y - 11, lx + 14, y - 4, lx + 7, y + 3, fill="currentColor")
     svg.text(
         lx + 20, y, "Pooled estimate as reported by a review (not computed here)", font_size="11"
@@ -236,57 +249,56 @@ def _forest_panel(
 
     kind = "within-group change from baseline" if within else "comparison with comparator"
     desc = (
-        f"{_plural(len(rows), 'estimate')} of the {term.label}"
+        f"{plural(len(rows), 'estimate')} of the {term.label}"
         + (" on a logarithmic axis" if log else "")
-        + f", no effect at {_show(null)}: "
+        + f", no effect at {show_number(null)}: "
         + "; ".join(
             f"{r.label}: {_ci_text(r.effect)}{', pooled' if r.effect.pooled else ''}" for r in rows
         )
         + f". {why} Estimates of different measures are never combined and nothing is pooled "
         "here; a diamond is a pooled estimate as its source reports it."
     )
-    caption = f"{term.label}, {kind}: {_plural(len(rows), 'estimate')} as reported. {why}"
+    caption = f"{term.label}, {kind}: {plural(len(rows), 'estimate')} as reported. {why}"
     title = f"Forest plot: {term.label} ({kind})"
-    return _figure("forest", fig_id, svg.render(width, y + 10, title, desc), caption)
+    return figure_html("forest", fig_id, svg.render(width, y + 10, title, desc), caption)
 
 
-def _render_forest(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str) -> str:
+def render_forest(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str) -> str:
+    """Return the forest plots (one panel per effect measure) and their data tables."""
     groups, skipped = _forest_groups(catalog, catalog.select(**filters))
     if not groups:
         msg = "No effect estimate with a confidence interval is recorded for this selection."
-        return _empty(msg)
+        return empty_figure(msg)
     order = catalog.vocab("effect_measures").ids()
     keys = sorted(groups, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k))
     figures, table = [], []
     for measure, within in keys:
         rows = groups[(measure, within)]
-        sub = f"{fig_id}-{_slug(measure)}-{'within' if within else 'between'}"
+        sub = f"{fig_id}-{slug(measure)}-{'within' if within else 'between'}"
         figures.append(_forest_panel(catalog, measure, within, rows, sub))
         for r in rows:
             e = r.effect
             pooled = "No"
             if e.pooled:
-                pooled = "Yes" + (
-                    f", {_plural(e.studies, 'study', 'studies')}" if e.studies else ""
-                )
+                pooled = "Yes" + (f", {plural(e.studies, 'study', 'studies')}" if e.studies else "")
                 pooled += f", n = {e.n}" if e.n else ""
             table.append(
                 (
-                    _esc(_term_label(catalog, "effect_measures", measure)),
-                    _study_link(r.study, page_src),
-                    _cell(_term_label(catalog, "outcome_measures", r.outcome.measure)),
-                    _cell(r.outcome.timepoint),
-                    _esc(_ci_text(e)),
-                    _esc(pooled),
-                    _esc("Within-group change" if within else "Between groups"),
-                    _cell(e.note),
+                    esc(term_label(catalog, "effect_measures", measure)),
+                    study_link(r.study, page_src),
+                    table_cell(term_label(catalog, "outcome_measures", r.outcome.measure)),
+                    table_cell(r.outcome.timepoint),
+                    esc(_ci_text(e)),
+                    esc(pooled),
+                    esc("Within-group change" if within else "Between groups"),
+                    table_cell(e.note),
                 )
             )
     note = ""
     if skipped:
         verb = "is" if skipped == 1 else "are"
-        note = f"{_plural(skipped, 'estimate')} without a confidence interval {verb} not plotted."
-        note = f"*{_esc(note)}*"
+        note = f"{plural(skipped, 'estimate')} without a confidence interval {verb} not plotted."
+        note = f"*{esc(note)}*"
     headers = (
         "Measure",
         "Study",
@@ -297,4 +309,4 @@ def _render_forest(catalog: Catalog, filters: Mapping[str, str], fig_id: str, pa
         "Comparison",
         "Note",
     )
-    return _block(*figures, note, _data_table("Data table: effect estimates", headers, table))
+    return html_block(*figures, note, data_table("Data table: effect estimates", headers, table))

@@ -14,8 +14,8 @@ from ..errors import Problem, relative_path
 from ..load import Document, format_field, load_yaml
 from ..model import Catalog
 from ..validate import _schema_problems, schema_validator
-from .svg import _block, _cell, _data_table, _empty, _esc, _f, _figure, _Svg
-from .text import _wrap
+from .svg import Svg, coord, data_table, empty_figure, esc, figure_html, html_block, table_cell
+from .text import wrap_text
 
 #: Where the PRISMA numbers live, relative to the project root.
 PRISMA_FILE = "data/prisma.yaml"
@@ -328,13 +328,13 @@ def _box(
     x: float, width: float, heading: str, items: Sequence[str] = (), dashed: bool = False
 ) -> _Box:
     inner = width - 2 * _BOX_PAD
-    lines = [(t, True) for t in _wrap(heading, inner, _BOX_FONT, bold=True)]
+    lines = [(t, True) for t in wrap_text(heading, inner, _BOX_FONT, bold=True)]
     for item in items:
-        lines += [(t, False) for t in _wrap(item, inner, _BOX_FONT)]
+        lines += [(t, False) for t in wrap_text(item, inner, _BOX_FONT)]
     return _Box(x, width, lines, dashed)
 
 
-def _draw_box(svg: _Svg, box: _Box) -> None:
+def _draw_box(svg: Svg, box: _Box) -> None:
     svg.rect(
         box.x,
         box.y,
@@ -431,7 +431,7 @@ def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
         )
     rows.append(final)
 
-    svg = _Svg(fig_id)
+    svg = Svg(fig_id)
     header_y, header_h, vgap = 6.0, 34.0, 26.0
     y = header_y + header_h + 18
     for row in rows:
@@ -483,7 +483,7 @@ def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
             label,
             text_anchor="middle",
             font_weight="600",
-            transform=f"rotate(-90 {_f(cx)} {_f(cy)})",
+            transform=f"rotate(-90 {coord(cx)} {coord(cy)})",
         )
     for row in rows:
         for b in row:
@@ -519,7 +519,7 @@ def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
         f"{prisma.path}, updated {prisma.updated}."
     )
     svg_text = svg.render(width, height, "PRISMA 2020 flow diagram", desc)
-    return _figure("prisma", fig_id, svg_text, caption)
+    return figure_html("prisma", fig_id, svg_text, caption)
 
 
 def _prisma_table(prisma: Prisma) -> str:
@@ -555,14 +555,17 @@ def _prisma_table(prisma: Prisma) -> str:
     rows.append((done, both, "Reports of included studies", inc.reports, inc.note))
     if inc.ongoing_trials is not None:
         rows.append((done, both, "Ongoing trials, listed separately", inc.ongoing_trials, ""))
-    return _data_table(
+    return data_table(
         "Data table: PRISMA 2020 flow",
         ("Stage", "Column", "Box", "n", "Note"),
-        ((_esc(a), _esc(b), _esc(c), str(n), _cell(note)) for a, b, c, n, note in rows),
+        ((esc(a), esc(b), esc(c), str(n), table_cell(note)) for a, b, c, n, note in rows),
     )
 
 
-def _render_prisma(prisma: Prisma | None, fig_id: str) -> str:
+def render_prisma(prisma: Prisma | None, fig_id: str) -> str:
+    """Return the PRISMA flow diagram and its data table, or a note if it is missing."""
     if prisma is None:
-        return _empty(f"The PRISMA flow diagram needs {PRISMA_FILE}, which could not be loaded.")
-    return _block(_prisma_figure(prisma, fig_id), _prisma_table(prisma))
+        return empty_figure(
+            f"The PRISMA flow diagram needs {PRISMA_FILE}, which could not be loaded."
+        )
+    return html_block(_prisma_figure(prisma, fig_id), _prisma_table(prisma))

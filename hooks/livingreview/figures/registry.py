@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..model import Catalog
-from .evidence_map import _render_evidence_map
-from .forest import _render_forest
-from .prisma import Prisma, _render_prisma
-from .rob import _render_rob
-from .svg import _figure_id
-from .timeline import _render_timeline
+from .evidence_map import render_evidence_map
+from .forest import render_forest
+from .prisma import Prisma, render_prisma
+from .rob import render_rob
+from .svg import figure_id
+from .timeline import render_timeline
 
 #: Figure names a ``[[figure <name>]]`` marker may use.
 FIGURES = ("prisma", "evidence-map", "timeline", "rob", "forest")
@@ -40,14 +40,14 @@ def render_figure(
         blank lines; the marker must stand on a line of its own.
     """
     if name == "prisma":
-        return _render_prisma(prisma, _figure_id(name, {}))
+        return render_prisma(prisma, figure_id(name, {}))
     renderers = {
-        "evidence-map": _render_evidence_map,
-        "timeline": _render_timeline,
-        "rob": _render_rob,
-        "forest": _render_forest,
+        "evidence-map": render_evidence_map,
+        "timeline": render_timeline,
+        "rob": render_rob,
+        "forest": render_forest,
     }
     renderer = renderers.get(name)
     if renderer is None:
         return None
-    return renderer(catalog, filters, _figure_id(name, filters), page_src)
+    return renderer(catalog, filters, figure_id(name, filters), page_src)

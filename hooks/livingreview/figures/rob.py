@@ -7,9 +7,20 @@ from dataclasses import dataclass
 
 from ..errors import Problem
 from ..model import Catalog, RiskOfBias, Study
-from .style import _JUDGEMENTS, NOT_ASSESSED, _Judgement, _study_link
-from .svg import _HATCH, _block, _cell, _data_table, _empty, _esc, _figure, _plural, _slug, _Svg
-from .text import _fit, _text_width
+from .style import JUDGEMENTS, NOT_ASSESSED, Judgement, study_link
+from .svg import (
+    HATCH,
+    Svg,
+    data_table,
+    empty_figure,
+    esc,
+    figure_html,
+    html_block,
+    plural,
+    slug,
+    table_cell,
+)
+from .text import fit_text, text_width
 
 # --- risk of bias ------------------------------------------------------------------------------
 
@@ -75,9 +86,9 @@ def _rob_groups(catalog: Catalog, studies: Sequence[Study]) -> list[tuple[_RobTo
     return out
 
 
-def _judgement(value: str) -> _Judgement:
-    fallback = _Judgement(value.replace("-", " ").capitalize(), "•", "#BDBDBD", "#000000")
-    return _JUDGEMENTS.get(value, fallback)
+def _judgement(value: str) -> Judgement:
+    fallback = Judgement(value.replace("-", " ").capitalize(), "•", "#BDBDBD", "#000000")
+    return JUDGEMENTS.get(value, fallback)
 
 
 def _judgement_label(value: str) -> str:
@@ -100,7 +111,7 @@ def _rob_summary(
 ) -> list[tuple[str, list[tuple[str, int]]]]:
     """Count judgements per domain and overall: the tool's list, others used, not assessed."""
     used = {v for _, a in rows if a for v in (*a.domains.values(), a.overall)}
-    known = list(_JUDGEMENTS)
+    known = list(JUDGEMENTS)
     order = [*tool.judgements]
     order += sorted(used - set(order), key=lambda j: (known.index(j) if j in known else 99, j))
     out = []
@@ -114,10 +125,10 @@ def _rob_summary(
     return out
 
 
-def _rob_symbol(svg: _Svg, cx: float, cy: float, value: str | None, hatch: str) -> None:
+def _rob_symbol(svg: Svg, cx: float, cy: float, value: str | None, hatch: str) -> None:
     """Draw a judgement as a coloured disc with its symbol, or the hatch when there is none."""
     if value is None:
-        svg.circle(cx, cy, 9, fill=hatch, stroke=_HATCH, class_="rf-rob-not-assessed")
+        svg.circle(cx, cy, 9, fill=hatch, stroke=HATCH, class_="rf-rob-not-assessed")
         return
     style = _judgement(value)
     svg.circle(
@@ -127,7 +138,7 @@ def _rob_symbol(svg: _Svg, cx: float, cy: float, value: str | None, hatch: str) 
         fill=style.fill,
         stroke="currentColor",
         stroke_width=0.8,
-        class_=f"rf-rob rf-rob-{_slug(value)}",
+        class_=f"rf-rob rf-rob-{slug(value)}",
     )
     svg.text(
         cx,
@@ -145,7 +156,7 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
     row_h, col_w, overall_w, bar_w = 24.0, 36.0, 60.0, 320.0
     labels = _row_labels(rows)
     summary = _rob_summary(tool, rows)
-    label_w = min(max(_text_width(t, 12) for t in [*labels, *(h for h, _ in summary)]) + 4, 300)
+    label_w = min(max(text_width(t, 12) for t in [*labels, *(h for h, _ in summary)]) + 4, 300)
     x0 = 8 + label_w + 10
     # Wide enough for the words "Not assessed" even when the tool has no domains.
     grid_w = max(col_w * len(tool.domains) + overall_w, 130.0)
@@ -156,9 +167,9 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
     )
     columns = [k for k, _ in tool.domains]
 
-    svg = _Svg(fig_id)
+    svg = Svg(fig_id)
     hatch = svg.hatch()
-    svg.text(8, 20, f"{tool.short}: {_plural(len(rows), 'study', 'studies')}", font_weight="600")
+    svg.text(8, 20, f"{tool.short}: {plural(len(rows), 'study', 'studies')}", font_weight="600")
     for key, cx in zip([*columns, "Overall"], col_x, strict=True):
         svg.text(cx, 44, key, text_anchor="middle", font_size="11", font_weight="600")
     y = 52.0
@@ -167,7 +178,7 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
     for (_, a), label in zip(rows, labels, strict=True):
         svg.open("g", class_="rf-rob-row")
         svg.tooltip(f"{label}: " + (f"assessed, source {a.source.ref}" if a else NOT_ASSESSED))
-        svg.text(x0 - 10, y + row_h / 2 + 4, _fit(label, label_w, 12), text_anchor="end")
+        svg.text(x0 - 10, y + row_h / 2 + 4, fit_text(label, label_w, 12), text_anchor="end")
         svg.line(x0, y + row_h, x0 + grid_w, y + row_h, stroke_opacity="0.15")
         if a is None:
             svg.rect(
@@ -177,7 +188,7 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
                 row_h - 6,
                 rx=4,
                 fill=hatch,
-                stroke=_HATCH,
+                stroke=HATCH,
                 class_="rf-rob-not-assessed",
             )
             svg.text(
@@ -207,7 +218,7 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
         svg.tooltip(
             heading + ": " + "; ".join(f"{_judgement_label(j)} {c}" for j, c in counts if c)
         )
-        svg.text(x0 - 10, y + row_h / 2 + 4, _fit(heading, label_w, 12), text_anchor="end")
+        svg.text(x0 - 10, y + row_h / 2 + 4, fit_text(heading, label_w, 12), text_anchor="end")
         x = x0
         for j, c in counts:
             if not c:
@@ -216,7 +227,7 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
             ink = None
             if j == NOT_ASSESSED:
                 svg.rect(
-                    x, y + 3, w, row_h - 6, fill=hatch, stroke=_HATCH, class_="rf-rob-not-assessed"
+                    x, y + 3, w, row_h - 6, fill=hatch, stroke=HATCH, class_="rf-rob-not-assessed"
                 )
             else:
                 style = _judgement(j)
@@ -229,10 +240,10 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
                     fill=style.fill,
                     stroke="currentColor",
                     stroke_width=0.6,
-                    class_=f"rf-rob rf-rob-{_slug(j)}",
+                    class_=f"rf-rob rf-rob-{slug(j)}",
                 )
             pct = f"{round(100 * c / total)}%"
-            if w >= _text_width(pct, 10) + 6:
+            if w >= text_width(pct, 10) + 6:
                 svg.text(
                     x + w / 2,
                     y + row_h / 2 + 4,
@@ -249,7 +260,7 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
     lx = 8.0
     for j, _ in summary[-1][1]:
         text = _judgement_label(j)
-        w = 22 + _text_width(text, 11) + 16
+        w = 22 + text_width(text, 11) + 16
         if lx + w > width - 8 and lx > 8:
             lx, y = 8.0, y + 22
         _rob_symbol(svg, lx + 9, y + 9, None if j == NOT_ASSESSED else j, hatch)
@@ -266,45 +277,46 @@ def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
             "with the percentage of studies per judgement."
         )
     desc = (
-        f"{what} {_plural(total, 'study', 'studies')}: {assessed} with a sourced assessment, "
+        f"{what} {plural(total, 'study', 'studies')}: {assessed} with a sourced assessment, "
         f"{total - assessed} not assessed (no sourced assessment is recorded, so no judgement "
         f"is shown). Overall: {overall}."
     )
     caption = (
-        f"Risk of bias, {tool.label}: {assessed} of {_plural(total, 'study', 'studies')} "
+        f"Risk of bias, {tool.label}: {assessed} of {plural(total, 'study', 'studies')} "
         "assessed. Only assessments taken from a named source are shown; a grey hatch marks a "
         "study that has not been assessed."
     )
     svg_text = svg.render(width, y + 26, f"Risk of bias: {tool.short}", desc)
-    return _figure("rob", fig_id, svg_text, caption)
+    return figure_html("rob", fig_id, svg_text, caption)
 
 
-def _render_rob(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str) -> str:
+def render_rob(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str) -> str:
+    """Return the risk-of-bias figures (one per tool) and their data tables."""
     studies = catalog.select(**filters)
     if not studies:
-        return _empty("No included study matches this selection.")
+        return empty_figure("No included study matches this selection.")
     figures, tables = [], []
     for tool, rows in _rob_groups(catalog, studies):
-        figures.append(_rob_figure(tool, rows, f"{fig_id}-{_slug(tool.id)}"))
+        figures.append(_rob_figure(tool, rows, f"{fig_id}-{slug(tool.id)}"))
         body = []
         for (s, a), label in zip(rows, _row_labels(rows), strict=True):
-            link = _study_link(s, page_src) + _esc(label[len(s.label) :])
+            link = study_link(s, page_src) + esc(label[len(s.label) :])
             if a is None:
                 body.append([link, *(NOT_ASSESSED for _ in tool.domains), NOT_ASSESSED, "—"])
                 continue
             cells = [
-                _cell(_judgement(a.domains[k]).label if k in a.domains else None)
+                table_cell(_judgement(a.domains[k]).label if k in a.domains else None)
                 for k, _ in tool.domains
             ]
-            source = _esc(f"{a.source.ref}, {a.source.locator}")
-            body.append([link, *cells, _esc(_judgement(a.overall).label), source])
+            source = esc(f"{a.source.ref}, {a.source.locator}")
+            body.append([link, *cells, esc(_judgement(a.overall).label), source])
         headers = ["Study", *(k for k, _ in tool.domains), "Overall", "Source"]
-        tables.append(_data_table(f"Data table: risk of bias, {tool.short}", headers, body))
+        tables.append(data_table(f"Data table: risk of bias, {tool.short}", headers, body))
         total = len(rows)
         summary = [
             (
-                _esc(heading),
-                _esc(
+                esc(heading),
+                esc(
                     "; ".join(
                         f"{_judgement_label(j)} {c} ({round(100 * c / total)}%)"
                         for j, c in counts
@@ -315,13 +327,13 @@ def _render_rob(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_
             for heading, counts in _rob_summary(tool, rows)
         ]
         tables.append(
-            _data_table(
+            data_table(
                 f"Data table: risk-of-bias summary, {tool.short}",
                 ("Domain", "Studies by judgement"),
                 summary,
             )
         )
-    return _block(*figures, *tables)
+    return html_block(*figures, *tables)
 
 
 def check_risk_of_bias(catalog: Catalog) -> list[Problem]:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from ..model import Catalog, Study
 from ..pages import study_src
 from ..render import relative_src
-from .svg import _esc, _slug, _Svg
+from .svg import Svg, esc, slug
 
 #: Colours for designs, in designs.yaml order (Okabe-Ito first: distinguishable with common
 #: colour-vision deficiencies). Shapes cycle too, so colour never carries the meaning alone;
@@ -34,7 +34,9 @@ _SHAPES = ("circle", "square", "triangle", "diamond", "triangle-down")
 
 
 @dataclass(frozen=True)
-class _Judgement:
+class Judgement:
+    """How a risk-of-bias judgement is shown: label, symbol and colour."""
+
     label: str
     symbol: str
     fill: str
@@ -43,25 +45,26 @@ class _Judgement:
 
 #: How each risk-of-bias judgement is drawn: label, symbol, fill and symbol colour. Fills are
 #: fixed mid-tones with a contrasting symbol, so they read the same in both colour schemes.
-_JUDGEMENTS: Mapping[str, _Judgement] = MappingProxyType(
+JUDGEMENTS: Mapping[str, Judgement] = MappingProxyType(
     {
-        "low": _Judgement("Low risk", "+", "#3FAE49", "#000000"),
-        "some-concerns": _Judgement("Some concerns", "−", "#F2C12E", "#000000"),
-        "moderate": _Judgement("Moderate risk", "−", "#F2C12E", "#000000"),
-        "high": _Judgement("High risk", "×", "#E8524A", "#000000"),
-        "serious": _Judgement("Serious risk", "×", "#E8524A", "#000000"),
-        "critical": _Judgement("Critical risk", "!", "#8B1A1A", "#FFFFFF"),
-        "no-information": _Judgement("No information", "?", "#7FB2E5", "#000000"),
-        "yes": _Judgement("Yes", "Y", "#3FAE49", "#000000"),
-        "no": _Judgement("No", "N", "#E8524A", "#000000"),
-        "unclear": _Judgement("Unclear", "?", "#F2C12E", "#000000"),
-        "not-applicable": _Judgement("Not applicable", "NA", "#D0D0D0", "#000000"),
+        "low": Judgement("Low risk", "+", "#3FAE49", "#000000"),
+        "some-concerns": Judgement("Some concerns", "−", "#F2C12E", "#000000"),
+        "moderate": Judgement("Moderate risk", "−", "#F2C12E", "#000000"),
+        "high": Judgement("High risk", "×", "#E8524A", "#000000"),
+        "serious": Judgement("Serious risk", "×", "#E8524A", "#000000"),
+        "critical": Judgement("Critical risk", "!", "#8B1A1A", "#FFFFFF"),
+        "no-information": Judgement("No information", "?", "#7FB2E5", "#000000"),
+        "yes": Judgement("Yes", "Y", "#3FAE49", "#000000"),
+        "no": Judgement("No", "N", "#E8524A", "#000000"),
+        "unclear": Judgement("Unclear", "?", "#F2C12E", "#000000"),
+        "not-applicable": Judgement("Not applicable", "NA", "#D0D0D0", "#000000"),
     }
 )
 NOT_ASSESSED = "Not assessed"
 
 
-def _term_label(catalog: Catalog, vocab: str, term_id: str, short: bool = False) -> str:
+def term_label(catalog: Catalog, vocab: str, term_id: str, short: bool = False) -> str:
+    """Return a vocabulary term's label (its short label if asked), or the id if unknown."""
     try:
         term = catalog.vocab(vocab)[term_id]
     except KeyError:
@@ -69,10 +72,11 @@ def _term_label(catalog: Catalog, vocab: str, term_id: str, short: bool = False)
     return (term.abbreviation or term.label) if short else term.label
 
 
-def _study_link(study: Study, page_src: str) -> str:
+def study_link(study: Study, page_src: str) -> str:
     # Validated ids are [a-z0-9-]; quoting keeps anything else from breaking the link syntax.
+    """Return a Markdown link from ``page_src`` to the study's page."""
     target = quote(relative_src(study_src(study.id), page_src), safe="/.-_~")
-    return f"[{_esc(study.label)}]({target})"
+    return f"[{esc(study.label)}]({target})"
 
 
 def _design_style(catalog: Catalog, design: str) -> tuple[str, str]:
@@ -84,14 +88,14 @@ def _design_style(catalog: Catalog, design: str) -> tuple[str, str]:
     return _DESIGN_COLOURS[index % len(_DESIGN_COLOURS)], _SHAPES[index % len(_SHAPES)]
 
 
-def _design_marker(svg: _Svg, catalog: Catalog, design: str, cx: float, cy: float) -> None:
+def design_marker(svg: Svg, catalog: Catalog, design: str, cx: float, cy: float) -> None:
     """Draw a design's marker (colour and shape), outlined in the text colour."""
     colour, shape = _design_style(catalog, design)
     style = {
         "fill": colour,
         "stroke": "currentColor",
         "stroke_width": 0.8,
-        "class_": f"rf-design rf-design-{_slug(design)}",
+        "class_": f"rf-design rf-design-{slug(design)}",
     }
     h = 7.0
     if shape == "circle":

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..model import _num
+from ..model import format_number
 from ..render import escape_data
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-_HATCH = "#8C8C8C"
+HATCH = "#8C8C8C"
 
 # --- text, numbers and ids ---------------------------------------------------------------------
 
@@ -20,32 +20,34 @@ _HATCH = "#8C8C8C"
 #: the one escaping function the whole library uses.
 inert = escape_data
 
-_esc = inert
+esc = inert
 
 
-def _f(x: float) -> str:
+def coord(x: float) -> str:
     """Format a coordinate: two decimals at most, no trailing zeros, never ``-0``."""
     text = f"{x:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
-def _show(x: float | None) -> str:
+def show_number(x: float | None) -> str:
     """Format a number for readers, with a true minus sign."""
-    return "—" if x is None else _num(x).replace("-", "−")
+    return "—" if x is None else format_number(x).replace("-", "−")
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """Return ``text`` as lower-case ASCII words joined by hyphens (``x`` if empty)."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _figure_id(name: str, filters: Mapping[str, str]) -> str:
+def figure_id(name: str, filters: Mapping[str, str]) -> str:
     """Return a stable element id from the figure name and its filters."""
-    parts = [f"figure-{_slug(name)}"]
-    parts += [f"{_slug(k)}-{_slug(v)}" for k, v in sorted(filters.items())]
+    parts = [f"figure-{slug(name)}"]
+    parts += [f"{slug(k)}-{slug(v)}" for k, v in sorted(filters.items())]
     return "-".join(parts)
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """Return ``n`` with the singular or plural noun."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
@@ -58,16 +60,16 @@ def _attrs(attrs: Mapping[str, Any]) -> str:
         if value is None:
             continue
         name = key.rstrip("_").replace("_", "-")
-        text = _f(value) if isinstance(value, float) else str(value)
+        text = coord(value) if isinstance(value, float) else str(value)
         out.append(f' {name}="{html.escape(text, quote=True)}"')
     return "".join(out)
 
 
 def _points(*xy: float) -> str:
-    return " ".join(f"{_f(x)},{_f(y)}" for x, y in zip(xy[::2], xy[1::2], strict=True))
+    return " ".join(f"{coord(x)},{coord(y)}" for x, y in zip(xy[::2], xy[1::2], strict=True))
 
 
-class _Svg:
+class Svg:
     """Collect SVG elements, one per line: no indentation and no blank lines (see module doc)."""
 
     def __init__(self, fig_id: str) -> None:
@@ -79,7 +81,7 @@ class _Svg:
         if text is None:
             self.lines.append(f"<{tag}{_attrs(attrs)}/>")
         else:
-            self.lines.append(f"<{tag}{_attrs(attrs)}>{_esc(text)}</{tag}>")
+            self.lines.append(f"<{tag}{_attrs(attrs)}>{esc(text)}</{tag}>")
 
     def open(self, tag: str, /, **attrs: Any) -> None:
         """Open a container element (``g``, ``defs``, ``pattern``)."""
@@ -126,8 +128,8 @@ class _Svg:
             patternUnits="userSpaceOnUse",
             patternTransform="rotate(45)",
         )
-        self.rect(0, 0, 6, 6, fill=_HATCH, fill_opacity="0.18")
-        self.line(0, 0, 0, 6, stroke=_HATCH, stroke_width=2.5)
+        self.rect(0, 0, 6, 6, fill=HATCH, fill_opacity="0.18")
+        self.line(0, 0, 0, 6, stroke=HATCH, stroke_width=2.5)
         self.close("pattern")
         self.close("defs")
         return f"url(#{pid})"
@@ -144,42 +146,42 @@ class _Svg:
         """Return the ``<svg>`` element, labelled by its title and description."""
         ids = f"{self.fig_id}-title {self.fig_id}-desc"
         head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" '
-            f'width="{_f(width)}" height="{_f(height)}" role="img" aria-labelledby="{ids}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {coord(width)} {coord(height)}" '
+            f'width="{coord(width)}" height="{coord(height)}" role="img" aria-labelledby="{ids}" '
             f'class="review-figure__svg" font-family="{html.escape(_FONT)}" font-size="12" '
             'fill="currentColor" style="max-width:100%;height:auto">'
         )
         return "\n".join(
             [
                 head,
-                f'<title id="{self.fig_id}-title">{_esc(title)}</title>',
-                f'<desc id="{self.fig_id}-desc">{_esc(desc)}</desc>',
+                f'<title id="{self.fig_id}-title">{esc(title)}</title>',
+                f'<desc id="{self.fig_id}-desc">{esc(desc)}</desc>',
                 *self.lines,
                 "</svg>",
             ]
         )
 
 
-def _figure(name: str, fig_id: str, svg: str, caption: str) -> str:
+def figure_html(name: str, fig_id: str, svg: str, caption: str) -> str:
     """Wrap an SVG in a ``<figure>`` with a caption (no blank lines inside)."""
     return (
         f'<figure class="review-figure review-figure--{name}" id="{fig_id}">\n{svg}\n'
-        f"<figcaption>{_esc(caption)}</figcaption>\n</figure>"
+        f"<figcaption>{esc(caption)}</figcaption>\n</figure>"
     )
 
 
-def _cell(value: Any) -> str:
+def table_cell(value: Any) -> str:
     """Return a table cell from data: escaped, or an em dash when empty."""
-    return _esc(value) if value not in (None, "") else "—"
+    return esc(value) if value not in (None, "") else "—"
 
 
-def _data_table(summary: str, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Return a collapsible Markdown table; cells must already be escaped (see :func:`_cell`)."""
+def data_table(summary: str, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Return a collapsible Markdown table; cells must already be escaped (:func:`table_cell`)."""
     lines = [
         '<details class="review-figure-data" markdown="1">',
-        f"<summary>{_esc(summary)}</summary>",
+        f"<summary>{esc(summary)}</summary>",
         "",
-        "| " + " | ".join(_esc(h) for h in headers) + " |",
+        "| " + " | ".join(esc(h) for h in headers) + " |",
         "| " + " | ".join("---" for _ in headers) + " |",
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
@@ -188,10 +190,11 @@ def _data_table(summary: str, headers: Sequence[str], rows: Iterable[Sequence[st
     return "\n".join(lines)
 
 
-def _block(*parts: str) -> str:
+def html_block(*parts: str) -> str:
     """Join blocks with blank lines around each, so each is its own Markdown block."""
     return "\n\n" + "\n\n".join(p for p in parts if p) + "\n\n"
 
 
-def _empty(message: str) -> str:
-    return f"\n\n*{_esc(message)}*\n\n"
+def empty_figure(message: str) -> str:
+    """Return an italic note in place of a figure that has no data."""
+    return f"\n\n*{esc(message)}*\n\n"

@@ -9,7 +9,7 @@ _SEMI = frozenset("ftr ()[]-·")
 _WIDE = frozenset("mwMW@%")
 
 
-def _text_width(text: str, size: float, bold: bool = False) -> float:
+def text_width(text: str, size: float, bold: bool = False) -> float:
     """Estimate the rendered width of text, generously, so that labels never collide."""
     total = 0.0
     for ch in text:
@@ -26,16 +26,16 @@ def _text_width(text: str, size: float, bold: bool = False) -> float:
     return total * size * (1.1 if bold else 1.0)
 
 
-def _fit(text: str, width: float, size: float, bold: bool = False) -> str:
+def fit_text(text: str, width: float, size: float, bold: bool = False) -> str:
     """Return text shortened with an ellipsis so that it fits ``width``."""
-    if _text_width(text, size, bold) <= width:
+    if text_width(text, size, bold) <= width:
         return text
-    while text and _text_width(text + "…", size, bold) > width:
+    while text and text_width(text + "…", size, bold) > width:
         text = text[:-1]
     return text.rstrip() + "…"
 
 
-def _wrap(
+def wrap_text(
     text: str, width: float, size: float, max_lines: int = 0, bold: bool = False
 ) -> list[str]:
     """Greedy word wrap to ``width``; beyond ``max_lines`` the last line ends with an ellipsis."""
@@ -43,7 +43,7 @@ def _wrap(
     current = ""
     for word in text.split():
         trial = f"{current} {word}" if current else word
-        if _text_width(trial, size, bold) <= width or not current:
+        if text_width(trial, size, bold) <= width or not current:
             current = trial
         else:
             lines.append(current)
@@ -52,4 +52,4 @@ def _wrap(
         lines.append(current)
     if max_lines and len(lines) > max_lines:
         lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :])]
-    return [_fit(line, width, size, bold) for line in lines] or [""]
+    return [fit_text(line, width, size, bold) for line in lines] or [""]

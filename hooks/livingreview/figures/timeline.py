@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..model import Catalog, Study
-from .style import _design_marker, _study_link, _term_label
-from .svg import _block, _data_table, _empty, _esc, _figure, _plural, _Svg
-from .text import _text_width
+from .style import design_marker, study_link, term_label
+from .svg import Svg, data_table, empty_figure, esc, figure_html, html_block, plural
+from .text import text_width
 
 # --- timeline ----------------------------------------------------------------------------------
 
 
-def _render_timeline(
+def render_timeline(
     catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str
 ) -> str:
+    """Return the timeline figure and its data table for the selected studies."""
     studies = catalog.select(**filters)
     if not studies:
-        return _empty("No included study matches this selection.")
+        return empty_figure("No included study matches this selection.")
     design_ids = catalog.vocab("designs").ids()
 
     def design_rank(design: str) -> int:
@@ -38,13 +39,13 @@ def _render_timeline(
     legend: list[tuple[float, float, str]] = []
     lx, ly = left, axis_y + 56
     for d in present:
-        w = 20 + _text_width(_term_label(catalog, "designs", d), 11) + 18
+        w = 20 + text_width(term_label(catalog, "designs", d), 11) + 18
         if lx + w > width - 8 and lx > left:
             lx, ly = left, ly + 20
         legend.append((lx, ly, d))
         lx += w
 
-    svg = _Svg(fig_id)
+    svg = Svg(fig_id)
     svg.text(8, 14, "Studies per year", font_size="11", font_style="italic")
     svg.line(left - 4, axis_y, left + plot_w + 4, axis_y)
     # Label every year, or every 2nd, 5th, ... year when columns are too narrow for the label.
@@ -65,36 +66,36 @@ def _render_timeline(
             )
         for j, s in enumerate(items):
             svg.open("g", class_="rf-timeline-study")
-            svg.tooltip(f"{s.label}: {_term_label(catalog, 'designs', s.design)}")
-            _design_marker(svg, catalog, s.design, cx, axis_y - 4 - j * step - step / 2)
+            svg.tooltip(f"{s.label}: {term_label(catalog, 'designs', s.design)}")
+            design_marker(svg, catalog, s.design, cx, axis_y - 4 - j * step - step / 2)
             svg.close("g")
     svg.text(
         left + plot_w / 2, axis_y + 36, "Publication year", text_anchor="middle", font_size="11"
     )
     for x, y, d in legend:
-        _design_marker(svg, catalog, d, x + 7, y - 4)
-        svg.text(x + 20, y, _term_label(catalog, "designs", d), font_size="11")
+        design_marker(svg, catalog, d, x + 7, y - 4)
+        svg.text(x + 20, y, term_label(catalog, "designs", d), font_size="11")
 
     per_year = ", ".join(f"{y}: {len(by_year[y])}" for y in years if by_year[y])
     per_design = "; ".join(
-        f"{_term_label(catalog, 'designs', d)}: {sum(1 for s in studies if s.design == d)}"
+        f"{term_label(catalog, 'designs', d)}: {sum(1 for s in studies if s.design == d)}"
         for d in present
     )
     desc = (
-        f"{_plural(len(studies), 'study', 'studies')} published from {years[0]} to {years[-1]}, "
+        f"{plural(len(studies), 'study', 'studies')} published from {years[0]} to {years[-1]}, "
         "one marker per study, stacked by year, coloured and shaped by design. Studies per "
         f"year: {per_year}. By design: {per_design}."
     )
     caption = (
-        f"Publication years of {_plural(len(studies), 'included study', 'included studies')}, "
+        f"Publication years of {plural(len(studies), 'included study', 'included studies')}, "
         "by design. Each marker is one study; the number above a stack counts its studies."
     )
     rows = [
-        (str(s.year), _esc(_term_label(catalog, "designs", s.design)), _study_link(s, page_src))
+        (str(s.year), esc(term_label(catalog, "designs", s.design)), study_link(s, page_src))
         for s in sorted(studies, key=lambda s: (s.year, s.id))
     ]
     title = "Timeline of included studies by publication year"
-    return _block(
-        _figure("timeline", fig_id, svg.render(width, ly + 16, title, desc), caption),
-        _data_table("Data table: timeline", ("Year", "Design", "Study"), rows),
+    return html_block(
+        figure_html("timeline", fig_id, svg.render(width, ly + 16, title, desc), caption),
+        data_table("Data table: timeline", ("Year", "Design", "Study"), rows),
     )

@@ -18,36 +18,36 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import PdfError, log
-from .fetcher import SiteFetcher, _QuietRefusals, find_fonts
+from .fetcher import QuietRefusals, SiteFetcher, find_fonts
 from .html import (
-    _AUTO_HEIGHT,
-    _IDREF_ATTRS,
-    _URL_REF,
-    _XLINK_HREF,
+    AUTO_HEIGHT,
+    IDREF_ATTRS,
     SVG_FONT,
-    _css_string,
-    _demote,
-    _href_path,
-    _is_svg,
-    _local,
-    _number,
-    _parents,
-    _strip,
-    _text,
-    _unwrap,
+    URL_REF,
+    XLINK_HREF,
+    css_string,
+    demote_headings,
+    element_text,
+    href_path,
+    is_svg,
+    local_name,
+    number_heading,
+    parent_map,
     parse_article,
     serialize,
+    strip_article,
+    unwrap_element,
 )
 from .manifest import (
     PDF_NAME,
+    ConfigLoader,
     Metadata,
     Page,
-    _ConfigLoader,
-    _page_file,
-    _plain,
-    _slug,
     discover_pages,
     load_config,
+    page_file,
+    page_slug,
+    plain_value,
     review_metadata,
     source_date_epoch,
 )
@@ -64,8 +64,8 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _BASE = "https://pdf.invalid/"
 
 
-_ConfigLoader.add_multi_constructor("!", _plain)
-_ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", _plain)
+ConfigLoader.add_multi_constructor("!", plain_value)
+ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", plain_value)
 
 
 @dataclass
@@ -87,19 +87,19 @@ class Combiner:
         self._by_url = {page.url: page for page in self.pages}
         self._used.update(_TEMPLATE_IDS)
         for page in self.pages:
-            page.slug = self._unique(_slug(page.url))
+            page.slug = self._unique(page_slug(page.url))
         chapter = study = 0
         for page in self.pages:
             text = page.path.read_text(encoding="utf-8")
             page.article = parse_article(text, str(page.path))
-            _strip(
+            strip_article(
                 page.article,
                 keep_references=page.kind == "bibliography",
                 keep_downloads=bool(self.site_url),
             )
             heading = page.article.find(".//h1")
             if not page.title:
-                page.title = _text(heading) if heading is not None else page.url
+                page.title = element_text(heading) if heading is not None else page.url
             if page.kind == "chapter":
                 chapter += 1
                 page.number = str(chapter)
@@ -133,7 +133,7 @@ class Combiner:
         article = page.article
         self._rewrite(page)
         if page.kind == "study":
-            _demote(article)
+            demote_headings(article)
         self._headings(page)
         article.tag = "section"
         article.attrib.clear()
@@ -164,7 +164,7 @@ class Combiner:
         target = self._by_url.get(path) or self._by_url.get(path + "/")
         if target is None:
             if self.site_url and path:
-                return urljoin(self.site_url.rstrip("/") + "/", _href_path(target_url))
+                return urljoin(self.site_url.rstrip("/") + "/", href_path(target_url))
             return None
         return "#" + self._anchor(target, unquote(target_url.fragment))
 
@@ -179,14 +179,14 @@ class Combiner:
 
     def _rewrite(self, page: Page) -> None:
         assert page.article is not None
-        parents = _parents(page.article)
+        parents = parent_map(page.article)
         unwrap: list[ET.Element] = []
         for el in page.article.iter():
             if not isinstance(el.tag, str):
                 continue
-            name = _local(el.tag)
-            svg = _is_svg(el)
-            for attr in ("href", _XLINK_HREF):
+            name = local_name(el.tag)
+            svg = is_svg(el)
+            for attr in ("href", XLINK_HREF):
                 value = el.get(attr)
                 if value is None:
                     continue
@@ -211,21 +211,21 @@ class Combiner:
             if svg and name == "svg" and "height" in el.get("style", ""):
                 # WeasyPrint sizes an inline <svg> styled "height: auto" as a square; without
                 # it, the viewBox gives the ratio (and the stylesheet limits the width).
-                style = _AUTO_HEIGHT.sub("", el.attrib["style"]).strip()
+                style = AUTO_HEIGHT.sub("", el.attrib["style"]).strip()
                 if style:
                     el.set("style", style)
                 else:
                     del el.attrib["style"]
-            for attr in _IDREF_ATTRS:
+            for attr in IDREF_ATTRS:
                 if el.get(attr):
                     el.set(attr, " ".join(page.ids.get(t, t) for t in el.attrib[attr].split()))
             for attr, value in list(el.attrib.items()):
                 if "url(" in value and "#" in value:
-                    el.set(attr, _URL_REF.sub(lambda m: self._url_ref(m, page), value))
+                    el.set(attr, URL_REF.sub(lambda m: self._url_ref(m, page), value))
         for el in reversed(unwrap):
             parent = parents.get(el)
             if parent is not None:
-                _unwrap(parent, el)
+                unwrap_element(parent, el)
 
     @staticmethod
     def _url_ref(match: re.Match[str], page: Page) -> str:
@@ -247,19 +247,19 @@ class Combiner:
         level = 2 if page.kind == "study" else 1
         running = label if page.kind == "study" else page.title
         style = (
-            f"bookmark-level: {level}; bookmark-label: {_css_string(label)}; "
-            f"string-set: chapter {_css_string(running)}"
+            f"bookmark-level: {level}; bookmark-label: {css_string(label)}; "
+            f"string-set: chapter {css_string(running)}"
         )
         title.set("style", style)
         title.set("class", (title.get("class", "") + " pdf-title").strip())
-        _number(title, page.number)
+        number_heading(title, page.number)
         page.headings.append((level, page.number, page.title, page.slug))
         if page.kind != "chapter":
             return
         for count, heading in enumerate(page.article.iter("h2"), start=1):
             number = f"{page.number}.{count}"
-            text = _text(heading)
-            _number(heading, number)
+            text = element_text(heading)
+            number_heading(heading, number)
             heading.set("style", "bookmark-level: 2")
             page.headings.append((2, number, text, heading.get("id") or page.slug))
 
@@ -396,7 +396,7 @@ def build_pdf(
     if keep_html is not None:
         keep_html.write_text(document, encoding="utf-8")
     fetcher = SiteFetcher(site_dir, extra_files=fonts.values())
-    quiet = _QuietRefusals()
+    quiet = QuietRefusals()
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addFilter(quiet)
     target = output or site_dir / PDF_NAME
@@ -407,7 +407,7 @@ def build_pdf(
     try:
         rendered = HTML(
             string=document,
-            base_url=_page_file(site_dir, "").resolve().as_uri(),
+            base_url=page_file(site_dir, "").resolve().as_uri(),
             url_fetcher=fetcher,
         ).render(pdf_tags=tagged)
         count = len(rendered.pages)

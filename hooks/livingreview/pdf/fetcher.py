@@ -108,7 +108,7 @@ class SiteFetcher(URLFetcher):
         except RefusedURL as exc:
             if url not in self.refused:
                 self.refused.append(url)
-                log.warning("refused to fetch %s: %s", _shorten(url), exc)
+                log.warning("refused to fetch %s: %s", shorten_url(url), exc)
             raise
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(
@@ -116,13 +116,14 @@ class SiteFetcher(URLFetcher):
         )
 
 
-class _QuietRefusals(logging.Filter):
+class QuietRefusals(logging.Filter):
     """Drops WeasyPrint's report of a resource the fetcher refused (already logged by name)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for WeasyPrint's report of a refused URL."""
         return RefusedURL.__name__ not in record.getMessage()
 
 
-def _shorten(url: str, limit: int = 200) -> str:
+def shorten_url(url: str, limit: int = 200) -> str:
     """Return a URL short enough for one log line (``data:`` URLs can be megabytes)."""
     return url if len(url) <= limit else url[:limit] + "..."

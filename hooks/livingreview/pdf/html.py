@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 import tinyhtml5
 
 from .errors import PdfError, log
-from .fetcher import _shorten
+from .fetcher import shorten_url
 
 #: Font of the text in figures (their own stack names system fonts the PDF should not use).
 SVG_FONT = "'Review Sans', 'DejaVu Sans', sans-serif"
 
 _SVG_NS = "http://www.w3.org/2000/svg"
-_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _ATTR_PREFIXES = {
     "http://www.w3.org/1999/xlink": "xlink",
     "http://www.w3.org/XML/1998/namespace": "xml",
@@ -38,7 +38,7 @@ _DROP_CLASSES = frozenset(
     {"headerlink", "md-content__button", "md-source-file", "md-feedback", "md-top"}
 )
 #: Attributes holding space-separated id references.
-_IDREF_ATTRS = (
+IDREF_ATTRS = (
     "aria-labelledby",
     "aria-describedby",
     "aria-controls",
@@ -50,19 +50,21 @@ _IDREF_ATTRS = (
     "for",
     "list",
 )
-_AUTO_HEIGHT = re.compile(r"(?:^|(?<=;))\s*height\s*:\s*auto\s*(?:;|$)", re.IGNORECASE)
-_URL_REF = re.compile(r"url\(\s*(['\"]?)#([^'\")]+)\1\s*\)")
+AUTO_HEIGHT = re.compile(r"(?:^|(?<=;))\s*height\s*:\s*auto\s*(?:;|$)", re.IGNORECASE)
+URL_REF = re.compile(r"url\(\s*(['\"]?)#([^'\")]+)\1\s*\)")
 _ARTICLE = re.compile(r"<article\b[^>]*\bmd-content__inner\b[^>]*>")
 
 
 # --- HTML: parsing, editing, serialising ----------------------------------------------------
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """Return an element tag without its namespace."""
     return tag.rpartition("}")[2]
 
 
-def _is_svg(el: ET.Element) -> bool:
+def is_svg(el: ET.Element) -> bool:
+    """Return whether the element is in the SVG namespace."""
     return el.tag.startswith("{" + _SVG_NS + "}")
 
 
@@ -74,7 +76,8 @@ def _classes(el: ET.Element) -> set[str]:
     return set(el.get("class", "").split())
 
 
-def _text(el: ET.Element) -> str:
+def element_text(el: ET.Element) -> str:
+    """Return the element's text with whitespace collapsed."""
     return " ".join("".join(el.itertext()).split())
 
 
@@ -110,7 +113,7 @@ def _write(el: ET.Element, out: list[str]) -> None:
             out.append(_escape(el.tail))
         return
     foreign = el.tag.startswith("{")
-    name = _local(el.tag)
+    name = local_name(el.tag)
     attrs = "".join(f' {_attr_name(k)}="{_escape(v, quote=True)}"' for k, v in el.attrib.items())
     out.append(f"<{name}{attrs}>")
     if foreign or name not in _VOID:
@@ -127,7 +130,8 @@ def _write(el: ET.Element, out: list[str]) -> None:
         out.append(_escape(el.tail))
 
 
-def _parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
+def parent_map(root: ET.Element) -> dict[ET.Element, ET.Element]:
+    """Return a map from each element under ``root`` to its parent."""
     return {child: parent for parent in root.iter() for child in parent}
 
 
@@ -149,7 +153,7 @@ def _remove(parent: ET.Element, el: ET.Element) -> None:
     _add_text(parent, index, el.tail)
 
 
-def _unwrap(parent: ET.Element, el: ET.Element) -> None:
+def unwrap_element(parent: ET.Element, el: ET.Element) -> None:
     """Replace an element by its content (text and children)."""
     index = list(parent).index(el)
     children = list(el)
@@ -183,14 +187,14 @@ def parse_article(text: str, where: str) -> ET.Element:
     return article
 
 
-def _css_string(text: str) -> str:
+def css_string(text: str) -> str:
     """Return text as a CSS string literal (for inline ``bookmark-label``/``string-set``)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     escaped = re.sub(r"[\n\r\f]", " ", escaped)
     return f'"{escaped}"'
 
 
-def _href_path(parts: Any) -> str:
+def href_path(parts: Any) -> str:
     """Return path, query and fragment of a split URL, without scheme and host."""
     text = parts.path.lstrip("/")
     if parts.query:
@@ -200,7 +204,7 @@ def _href_path(parts: Any) -> str:
     return text
 
 
-def _number(heading: ET.Element, number: str) -> None:
+def number_heading(heading: ET.Element, number: str) -> None:
     """Put a section number in front of a heading's text."""
     if not number:
         return
@@ -212,14 +216,14 @@ def _number(heading: ET.Element, number: str) -> None:
     span.tail = " " + (span.tail or "").lstrip()
 
 
-def _demote(article: ET.Element) -> None:
+def demote_headings(article: ET.Element) -> None:
     """Lower every heading one level (a study's title becomes a heading of the appendix)."""
     for el in article.iter():
         if _is_html(el, "h1", "h2", "h3", "h4", "h5"):
             el.tag = f"h{int(el.tag[1]) + 1}"
 
 
-def _strip(article: ET.Element, *, keep_references: bool, keep_downloads: bool) -> None:
+def strip_article(article: ET.Element, *, keep_references: bool, keep_downloads: bool) -> None:
     """Remove what has no place on paper, and each page's own reference list.
 
     Args:
@@ -227,18 +231,18 @@ def _strip(article: ET.Element, *, keep_references: bool, keep_downloads: bool) 
         keep_references: Keep the reference list (the bibliography page).
         keep_downloads: Keep download links (they can be made absolute with ``site_url``).
     """
-    parents = _parents(article)
+    parents = parent_map(article)
     doomed: list[ET.Element] = []
     for el in article.iter():
         if not isinstance(el.tag, str):
             continue
-        name = _local(el.tag)
+        name = local_name(el.tag)
         foreign = el.tag.startswith("{")
         if (not foreign and name in _DROP) or (foreign and name == "script"):
             url = el.get("href") or el.get("src") or el.get("data") or ""
             if url.startswith("//") or urlsplit(url).scheme:
                 # Removing a page's own script is routine; an outside resource is news.
-                log.warning("removed <%s> of %s from the PDF", name, _shorten(url))
+                log.warning("removed <%s> of %s from the PDF", name, shorten_url(url))
             doomed.append(el)
         elif "hidden" in el.attrib or _classes(el) & _DROP_CLASSES:
             doomed.append(el)
@@ -256,7 +260,7 @@ def _strip(article: ET.Element, *, keep_references: bool, keep_downloads: bool) 
     if keep_downloads:
         return
     # Download links cannot work offline; their paragraph says nothing else.
-    parents = _parents(article)
+    parents = parent_map(article)
     for el in list(article.iter("a")):
         if "download" in el.attrib:
             block = el

@@ -30,7 +30,7 @@ FALLBACK_EPOCH = 315532800
 # --- Configuration and metadata -------------------------------------------------------------
 
 
-class _ConfigLoader(yaml.SafeLoader):
+class ConfigLoader(yaml.SafeLoader):
     """Safe YAML loader that reads tagged values (``!ENV``, ``!!python/name:``) as plain data.
 
     ``mkdocs.yml`` may use MkDocs-specific tags; the PDF needs only plain keys, and must never
@@ -38,7 +38,8 @@ class _ConfigLoader(yaml.SafeLoader):
     """
 
 
-def _plain(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+def plain_value(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+    """Construct a tagged YAML node as the plain scalar, sequence or mapping it holds."""
     if isinstance(node, yaml.ScalarNode):
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
@@ -53,8 +54,8 @@ def load_config(path: Path) -> dict[str, Any]:
         PdfError: The file is missing or is not a YAML mapping.
     """
     try:
-        # _ConfigLoader is a SafeLoader subclass (custom tags read as plain values).
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_ConfigLoader)  # SafeLoader
+        # ConfigLoader is a SafeLoader subclass (custom tags read as plain values).
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=ConfigLoader)  # SafeLoader
     except OSError as exc:
         raise PdfError(f"cannot read {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
@@ -288,12 +289,14 @@ class Page:
         return self.path.resolve().as_uri()
 
 
-def _slug(url: str) -> str:
+def page_slug(url: str) -> str:
+    """Return the id prefix of a page in the PDF, from its URL."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", url.strip("/")).strip("-")
     return slug or "home"
 
 
-def _page_file(site_dir: Path, url: str) -> Path:
+def page_file(site_dir: Path, url: str) -> Path:
+    """Return the built HTML file of the page at ``url``."""
     return site_dir / url / "index.html" if url else site_dir / "index.html"
 
 
@@ -321,7 +324,7 @@ def discover_pages(site_dir: Path, config: Mapping[str, Any]) -> list[Page]:
         if url in seen:
             continue
         seen.add(url)
-        path = _page_file(site_dir, url)
+        path = page_file(site_dir, url)
         if not path.is_file():
             raise PdfError(f"{path} is missing; run mkdocs build first")
         page = Page(url=url, path=path, title=title or "", kind="chapter")
