@@ -283,7 +283,7 @@ TERM_FIELDS = (
 
 def test_every_term_field_of_the_validator_is_tested() -> None:
     tested = {(re.sub(r"\[0\]", "[]", f), v) for f, v in TERM_FIELDS}
-    assert tested == set(validate._STUDY_TERMS)
+    assert tested == set(validate.records._STUDY_TERMS)
 
 
 @pytest.mark.parametrize(("field", "vocabulary"), TERM_FIELDS)

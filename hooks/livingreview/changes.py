@@ -15,26 +15,20 @@ feed's own location (the site root), which feed readers resolve against the feed
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from .errors import Problem, relative_path
-from .load import load_yaml
-from .model import Catalog, Study, Trial
+from .model import Catalog, Study, Trial, Version
 from .pages import study_src
 from .render import escape_data, relative_src, render, trusted
-from .validate import _schema_problems, schema_validator, today
 
 #: Source path of the generated What's new page, and the file name of the Atom feed.
 WHATS_NEW_SRC = "whats-new.md"
 FEED_FILE = "feed.xml"
-VERSIONS_FILE = "data/versions.yaml"
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_AUTHOR = "The Ketamine Evidence Review contributors"
@@ -43,15 +37,6 @@ FALLBACK_AUTHORITY = "ketamine-review.invalid"
 
 # Characters XML 1.0 does not allow, even escaped.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class Version:
-    """One released version of the review."""
-
-    version: str
-    date: str
-    summary: str
 
 
 @dataclass(frozen=True)
@@ -75,66 +60,6 @@ class _Day:
 
 
 # --- versions ------------------------------------------------------------------------------
-
-
-def load_versions(root: Path) -> tuple[list[Version], list[Problem]]:
-    """Load ``data/versions.yaml`` and check it against ``data/schema/versions.schema.json``.
-
-    Beyond the schema, each date must be a real date, not in the future, each version must be
-    listed once, and the list must run newest first (by date).
-
-    Args:
-        root: Project root (holds ``data/``).
-
-    Returns:
-        The versions in file order (empty when the file is missing or has a problem), and every
-        problem with the file's path, line and column.
-    """
-    root = Path(root)
-    path = root / VERSIONS_FILE
-    rel = relative_path(path, root)
-    if not path.is_file():
-        return [], []
-    doc, problems = load_yaml(path, root)
-    if doc is None or problems:
-        return [], problems
-    schema = root / "data" / "schema" / "versions.schema.json"
-    if not schema.is_file():
-        msg = f"schema {relative_path(schema, root)} not found; cannot check this file"
-        return [], [Problem(rel, None, None, "", msg)]
-    if _schema_problems(doc, schema_validator(root, "versions"), problems):
-        return [], problems
-    versions: list[Version] = []
-    seen: dict[str, int] = {}
-    previous: dt.date | None = None
-    for i, raw in enumerate(doc.data["versions"]):
-        where = f"versions[{i}]"
-        line, col = doc.position(("versions", i, "date"))
-        try:
-            day = dt.date.fromisoformat(raw["date"])
-        except ValueError:
-            msg = f"'{raw['date']}' is not a real date (YYYY-MM-DD)"
-            problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
-            continue
-        if day > today():
-            msg = f"date {raw['date']} is in the future"
-            problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
-        elif previous is not None and day > previous:
-            msg = f"date {raw['date']} is newer than the version above it; list newest first"
-            problems.append(Problem(doc.path, line, col, f"{where}.date", msg))
-        previous = day
-        if raw["version"] in seen:
-            vline, vcol = doc.position(("versions", i, "version"))
-            msg = (
-                f"version {raw['version']} is listed twice (also versions[{seen[raw['version']]}])"
-            )
-            problems.append(Problem(doc.path, vline, vcol, f"{where}.version", msg))
-            continue
-        seen[raw["version"]] = i
-        versions.append(Version(raw["version"], raw["date"], raw["summary"]))
-    if problems:
-        return [], problems
-    return versions, []
 
 
 def current_version(versions: Sequence[Version]) -> Version | None:

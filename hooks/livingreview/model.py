@@ -6,11 +6,14 @@ these objects and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+
+from .errors import Problem
 
 #: Order of verification statuses from best to worst; a record's overall status is the worst.
 STATUS_ORDER = ("verified", "partial", "unverified")
@@ -370,3 +373,141 @@ def format_number(x: float | None) -> str:
     # repr gives the shortest exact form; Decimal writes it out without an exponent, so
     # p = 0.00003 is not shown as 3e-05 and 12345.67 is not rounded.
     return format(Decimal(repr(float(x))), "f")
+
+
+#: Where the PRISMA numbers live, relative to the project root.
+PRISMA_FILE = "data/prisma.yaml"
+
+
+_PARENT_FIELD = re.compile(r"(?:\.[^.\[\]]+|\[\d+\])$|^[^.\[\]]+$")
+
+
+@dataclass(frozen=True)
+class PrismaCount:
+    """A count with its reason: a reason for exclusion, or for not seeking a report."""
+
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PrismaSource:
+    """Records identified by one of the "other methods", with the record ids where listed."""
+
+    label: str
+    count: int
+    studies: tuple[str, ...] = ()
+    trials: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DatabasesColumn:
+    """Left column of the PRISMA 2020 diagram: databases and registers."""
+
+    databases: int
+    registers: int
+    duplicates_removed: int
+    automation_removed: int
+    other_removed: int
+    screened: int
+    records_excluded: int
+    sought: int
+    not_retrieved: int
+    assessed: int
+    reports_excluded: tuple[PrismaCount, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OtherMethodsColumn:
+    """Right column of the PRISMA 2020 diagram: other methods."""
+
+    sources: tuple[PrismaSource, ...]
+    duplicates_removed: int
+    not_sought: tuple[PrismaCount, ...]
+    sought: int
+    not_retrieved: int
+    assessed: int
+    reports_excluded: tuple[PrismaCount, ...]
+    note: str = ""
+
+    @property
+    def identified(self) -> int:
+        """Records identified by all other methods."""
+        return sum(s.count for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Included:
+    """Bottom of the diagram: studies and reports included, ongoing trials listed apart."""
+
+    studies: int
+    reports: int
+    ongoing_trials: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Prisma:
+    """The PRISMA 2020 flow numbers from ``data/prisma.yaml``, with source positions."""
+
+    path: str
+    databases_registers: DatabasesColumn
+    other_methods: OtherMethodsColumn
+    included: Included
+    updated: str
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def position(self, field_name: str) -> tuple[int, int]:
+        """Return (line, column) of a field (``included.studies``), or of its nearest parent."""
+        probe = field_name
+        while probe not in self.positions:
+            parent = _PARENT_FIELD.sub("", probe)
+            if parent == probe:
+                return self.positions.get("", (1, 1))
+            probe = parent
+        return self.positions[probe]
+
+    def problem(self, field_name: str, message: str) -> Problem:
+        """Return a problem located at a field of the file."""
+        line, col = self.position(field_name)
+        return Problem(self.path, line, col, field_name, message)
+
+
+@dataclass(frozen=True)
+class RobTool:
+    """A risk-of-bias tool from ``rob_tools.yaml``: its domains and allowed judgements."""
+
+    id: str
+    label: str
+    short: str
+    domains: tuple[tuple[str, str], ...]
+    judgements: tuple[str, ...]
+
+
+def rob_tools(catalog: Catalog) -> dict[str, RobTool]:
+    """Return the risk-of-bias tools of ``rob_tools.yaml`` by id (empty if it is missing)."""
+    vocab = catalog.vocabularies.get("rob_tools")
+    return {
+        t.id: RobTool(
+            id=t.id,
+            label=t.label,
+            short=t.abbreviation or t.label,
+            domains=tuple((d["id"], d["label"]) for d in t.get("domains") or ()),
+            judgements=tuple(t.get("judgements") or ()),
+        )
+        for t in (vocab.terms if vocab else ())
+    }
+
+
+VERSIONS_FILE = "data/versions.yaml"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One released version of the review."""
+
+    version: str
+    date: str
+    summary: str

@@ -16,8 +16,8 @@ from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
 from .load import read_text
 from .markers import FILTERS, Marker, expand_markers
-from .model import Catalog, Study
-from .validate import load_catalog
+from .model import PRISMA_FILE, Catalog, Prisma, Study, Version
+from .validate import check_prisma, check_risk_of_bias, load_catalog, load_prisma, load_versions
 
 #: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
 _FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
@@ -36,8 +36,8 @@ class Project:
     root: Path
     catalog: Catalog
     bibliography: Bibliography
-    prisma: figures.Prisma | None = None
-    versions: tuple[changes.Version, ...] = ()
+    prisma: Prisma | None = None
+    versions: tuple[Version, ...] = ()
 
 
 def load_project(root: Path) -> Project:
@@ -53,14 +53,14 @@ def load_project(root: Path) -> Project:
     prisma = None
     # The PRISMA flow is optional (a fixture may have none); when present its counts must
     # agree with the records, or the build fails.
-    if (root / figures.PRISMA_FILE).exists():
-        prisma, found = figures.load_prisma(root)
+    if (root / PRISMA_FILE).exists():
+        prisma, found = load_prisma(root)
         problems.extend(found)
         if prisma is not None and catalog is not None:
-            problems.extend(figures.check_prisma(prisma, catalog))
+            problems.extend(check_prisma(prisma, catalog))
     if catalog is not None:
-        problems.extend(figures.check_risk_of_bias(catalog))
-    versions, found = changes.load_versions(root)
+        problems.extend(check_risk_of_bias(catalog))
+    versions, found = load_versions(root)
     problems.extend(found)
     if problems or catalog is None:
         raise ProblemsFound(problems)
@@ -200,7 +200,7 @@ def expand_page(
             return None
         if marker.kind == "figure":
             if marker.what == "prisma" and project.prisma is None:
-                msg = f"[[figure prisma]] needs {figures.PRISMA_FILE}, which does not exist"
+                msg = f"[[figure prisma]] needs {PRISMA_FILE}, which does not exist"
                 problems.append(Problem(path, marker.line, marker.column, "marker", msg))
                 return ""
             return figures.render_figure(

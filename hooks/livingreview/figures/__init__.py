@@ -3,8 +3,8 @@
 A page asks for a figure with a marker on a line of its own: ``[[figure <name> filter=value]]``
 (see :mod:`livingreview.markers`). :func:`render_figure` returns Markdown for the names
 
-* ``prisma``: the PRISMA 2020 flow diagram, from ``data/prisma.yaml`` (:func:`load_prisma`,
-  :func:`check_prisma`); filters are ignored, the diagram describes the whole review;
+* ``prisma``: the PRISMA 2020 flow diagram, from ``data/prisma.yaml`` (loaded and checked by
+  :mod:`livingreview.validate.prisma`); filters are ignored, the diagram describes the whole review;
 * ``evidence-map``: condition × design grid with the number of studies and participants;
 * ``timeline``: studies by publication year, coloured and shaped by design;
 * ``rob``: risk of bias, one figure per tool (traffic-light plot and summary bars);
@@ -30,35 +30,8 @@ nothing depends on the clock or on hash order, and numbers are formatted the sam
 
 from __future__ import annotations
 
-from .prisma import (
-    PRISMA_FILE,
-    DatabasesColumn,
-    Included,
-    OtherMethodsColumn,
-    Prisma,
-    PrismaCount,
-    PrismaSource,
-    check_prisma,
-    load_prisma,
-)
 from .registry import FIGURES, render_figure
-from .rob import check_risk_of_bias
 from .style import NOT_ASSESSED
 from .svg import inert
 
-__all__ = [
-    "FIGURES",
-    "NOT_ASSESSED",
-    "PRISMA_FILE",
-    "DatabasesColumn",
-    "Included",
-    "OtherMethodsColumn",
-    "Prisma",
-    "PrismaCount",
-    "PrismaSource",
-    "check_prisma",
-    "check_risk_of_bias",
-    "inert",
-    "load_prisma",
-    "render_figure",
-]
+__all__ = ["FIGURES", "NOT_ASSESSED", "inert", "render_figure"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from ..errors import Problem
-from ..model import Catalog, RiskOfBias, Study
+from ..model import Catalog, RiskOfBias, RobTool, Study, rob_tools
 from .style import JUDGEMENTS, NOT_ASSESSED, Judgement, study_link
 from .svg import (
     HATCH,
@@ -25,16 +23,7 @@ from .text import fit_text, text_width
 # --- risk of bias ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _RobTool:
-    id: str
-    label: str
-    short: str
-    domains: tuple[tuple[str, str], ...]
-    judgements: tuple[str, ...]
-
-
-_NO_TOOL = _RobTool(
+_NO_TOOL = RobTool(
     "none", "No risk-of-bias tool assigned to the design", "No tool assigned", (), ()
 )
 
@@ -42,27 +31,13 @@ _NO_TOOL = _RobTool(
 _RobRow = tuple[Study, RiskOfBias | None]
 
 
-def _rob_tools(catalog: Catalog) -> dict[str, _RobTool]:
-    vocab = catalog.vocabularies.get("rob_tools")
-    return {
-        t.id: _RobTool(
-            id=t.id,
-            label=t.label,
-            short=t.abbreviation or t.label,
-            domains=tuple((d["id"], d["label"]) for d in t.get("domains") or ()),
-            judgements=tuple(t.get("judgements") or ()),
-        )
-        for t in (vocab.terms if vocab else ())
-    }
-
-
-def _rob_groups(catalog: Catalog, studies: Sequence[Study]) -> list[tuple[_RobTool, list[_RobRow]]]:
+def _rob_groups(catalog: Catalog, studies: Sequence[Study]) -> list[tuple[RobTool, list[_RobRow]]]:
     """Group studies by tool: each assessment's tool, else the tool designs.yaml names.
 
     A study without a sourced assessment is listed under its design's tool as not assessed;
     studies whose design has no tool (reviews) form a last group.
     """
-    tools = _rob_tools(catalog)
+    tools = rob_tools(catalog)
     designs = catalog.vocab("designs")
     groups: dict[str, list[_RobRow]] = {}
     for s in studies:
@@ -81,7 +56,7 @@ def _rob_groups(catalog: Catalog, studies: Sequence[Study]) -> list[tuple[_RobTo
         if tool_id not in tools and tool_id != _NO_TOOL.id:
             # A tool missing from rob_tools.yaml: show the domains its records use.
             used = sorted({k for _, a in groups[tool_id] if a for k in a.domains})
-            tool = _RobTool(tool_id, tool_id, tool_id, tuple((k, k) for k in used), ())
+            tool = RobTool(tool_id, tool_id, tool_id, tuple((k, k) for k in used), ())
         out.append((tool, groups[tool_id]))
     return out
 
@@ -106,9 +81,7 @@ def _row_labels(rows: Sequence[_RobRow]) -> list[str]:
     ]
 
 
-def _rob_summary(
-    tool: _RobTool, rows: Sequence[_RobRow]
-) -> list[tuple[str, list[tuple[str, int]]]]:
+def _rob_summary(tool: RobTool, rows: Sequence[_RobRow]) -> list[tuple[str, list[tuple[str, int]]]]:
     """Count judgements per domain and overall: the tool's list, others used, not assessed."""
     used = {v for _, a in rows if a for v in (*a.domains.values(), a.overall)}
     known = list(JUDGEMENTS)
@@ -151,7 +124,7 @@ def _rob_symbol(svg: Svg, cx: float, cy: float, value: str | None, hatch: str) -
     )
 
 
-def _rob_figure(tool: _RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
+def _rob_figure(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
     """Return the traffic-light plot and summary bars for the studies under one tool."""
     row_h, col_w, overall_w, bar_w = 24.0, 36.0, 60.0, 320.0
     labels = _row_labels(rows)
@@ -334,35 +307,3 @@ def render_rob(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_s
             )
         )
     return html_block(*figures, *tables)
-
-
-def check_risk_of_bias(catalog: Catalog) -> list[Problem]:
-    """Check recorded assessments against ``rob_tools.yaml``: tool, domain ids, judgements.
-
-    The model keeps no source positions, so problems name the record and field but no line.
-    """
-    tools = _rob_tools(catalog)
-    problems = []
-    for s in catalog.studies:
-        for i, a in enumerate(s.risk_of_bias):
-            base = f"risk_of_bias[{i}]"
-            tool = tools.get(a.tool)
-            if tool is None:
-                allowed = ", ".join(tools) or "none (rob_tools.yaml is missing)"
-                msg = f"'{a.tool}' is not in vocabularies/rob_tools.yaml; allowed: {allowed}"
-                problems.append(Problem(s.path, None, None, f"{base}.tool", msg))
-                continue
-            ids = [k for k, _ in tool.domains]
-            allowed = ", ".join(tool.judgements)
-            for key, value in a.domains.items():
-                where = f"{base}.domains.{key}"
-                if key not in ids:
-                    msg = f"'{key}' is not a domain of {tool.short}; allowed: {', '.join(ids)}"
-                    problems.append(Problem(s.path, None, None, where, msg))
-                elif tool.judgements and value not in tool.judgements:
-                    msg = f"'{value}' is not a {tool.short} judgement; allowed: {allowed}"
-                    problems.append(Problem(s.path, None, None, where, msg))
-            if tool.judgements and a.overall not in tool.judgements:
-                msg = f"'{a.overall}' is not a {tool.short} judgement; allowed: {allowed}"
-                problems.append(Problem(s.path, None, None, f"{base}.overall", msg))
-    return problems
