@@ -411,22 +411,6 @@ def test_rob_labels_fit_left_of_the_grid() -> None:
     assert float(label.get("x")) - figures.text.text_width(label.text, 12) >= 0
 
 
-def test_check_risk_of_bias() -> None:
-    catalog = make_catalog(
-        [
-            make_study("alpha-2019", risk_of_bias=(make_rob("rob2", {"D9": "low"}, "moderate"),)),
-            make_study("beta-2020", risk_of_bias=(make_rob("robvis", {}, "low"),)),
-            make_study("gamma-2021", risk_of_bias=(make_rob("rob2", {"D1": "low"}, "low"),)),
-        ]
-    )
-    problems = {(p.path, p.field) for p in validate.check_risk_of_bias(catalog)}
-    assert problems == {
-        ("data/studies/alpha-2019.yaml", "risk_of_bias[0].domains.D9"),
-        ("data/studies/alpha-2019.yaml", "risk_of_bias[0].overall"),
-        ("data/studies/beta-2020.yaml", "risk_of_bias[0].tool"),
-    }
-
-
 def test_rob_tools_vocabulary() -> None:
     tools = {t.id: t for t in make_catalog([]).vocab("rob_tools").terms}
     assert [d["id"] for d in tools["rob2"].get("domains")] == ["D1", "D2", "D3", "D4", "D5"]

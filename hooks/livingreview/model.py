@@ -486,9 +486,9 @@ class RobTool:
     judgements: tuple[str, ...]
 
 
-def rob_tools(catalog: Catalog) -> dict[str, RobTool]:
+def rob_tools(vocabularies: Mapping[str, Vocabulary]) -> dict[str, RobTool]:
     """Return the risk-of-bias tools of ``rob_tools.yaml`` by id (empty if it is missing)."""
-    vocab = catalog.vocabularies.get("rob_tools")
+    vocab = vocabularies.get("rob_tools")
     return {
         t.id: RobTool(
             id=t.id,

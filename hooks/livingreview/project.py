@@ -17,7 +17,7 @@ from .errors import Problem, ProblemsFound, relative_path, sort_problems
 from .load import read_text
 from .markers import FILTERS, Marker, expand_markers
 from .model import PRISMA_FILE, Catalog, Prisma, Study, Version
-from .validate import check_prisma, check_risk_of_bias, load_catalog, load_prisma, load_versions
+from .validate import check_prisma, load_catalog, load_prisma, load_versions
 
 #: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
 _FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
@@ -58,8 +58,6 @@ def load_project(root: Path) -> Project:
         problems.extend(found)
         if prisma is not None and catalog is not None:
             problems.extend(check_prisma(prisma, catalog))
-    if catalog is not None:
-        problems.extend(check_risk_of_bias(catalog))
     versions, found = load_versions(root)
     problems.extend(found)
     if problems or catalog is None:

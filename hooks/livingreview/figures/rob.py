@@ -37,7 +37,7 @@ def _rob_groups(catalog: Catalog, studies: Sequence[Study]) -> list[tuple[RobToo
     A study without a sourced assessment is listed under its design's tool as not assessed;
     studies whose design has no tool (reviews) form a last group.
     """
-    tools = rob_tools(catalog)
+    tools = rob_tools(catalog.vocabularies)
     designs = catalog.vocab("designs")
     groups: dict[str, list[_RobRow]] = {}
     for s in studies:

@@ -12,7 +12,6 @@ from .checks import KeySet, today
 from .placeholders import todo_problems
 from .prisma import check_prisma, load_prisma
 from .records import REQUIRED_VOCABULARIES, load_catalog
-from .rob import check_risk_of_bias
 from .schema import schema_validator
 from .versions import load_versions
 
@@ -20,7 +19,6 @@ __all__ = [
     "REQUIRED_VOCABULARIES",
     "KeySet",
     "check_prisma",
-    "check_risk_of_bias",
     "load_catalog",
     "load_prisma",
     "load_versions",

@@ -37,6 +37,7 @@ from .checks import (
     walk_fields,
 )
 from .placeholders import todo_problems
+from .rob import check_risk_of_bias
 from .schema import schema_problems, schema_validator, shown_name
 from .trials import build_trial, check_trial
 
@@ -299,6 +300,7 @@ def _check_study(
     )
     check_dates(doc, problems)
     check_numbers(doc, problems)
+    check_risk_of_bias(doc, vocabularies, problems)
     designs = vocabularies.get("designs")
     primary = (
         designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
