@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from livingreview.errors import Problem, ProblemsFound
 from livingreview.history import has_git_history, review_version
@@ -30,10 +30,11 @@ log = logging.getLogger("mkdocs.hooks.livingreview")
 _build: SiteBuild | None = None
 
 
-def _fail(problems: list[Problem]) -> None:
+def _fail(problems: list[Problem]) -> NoReturn:
     for problem in problems:
         log.error(problem.format())
-    raise PluginError(f"{len(problems)} problem(s) in the review's inputs; see the lines above.")
+    first = problems[0].format() if len(problems) == 1 else "see the lines above"
+    raise PluginError(f"{len(problems)} problem(s) in the review's inputs: {first}")
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
@@ -42,6 +43,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     root = Path(config.config_file_path).parent
     options: dict[str, Any] = dict(config.extra.get("review", {}))
     _build = SiteBuild(root=root, docs_dir=Path(config.docs_dir), options=options)
+    # Every option is checked here, once, so a misspelt one stops the build before any page.
+    problems = _build.configure()
+    if problems:
+        _fail(problems)
     git_dates = config.plugins.get("git-revision-date-localized")
     if git_dates is not None and not has_git_history(root):
         # No history (a tarball or a copy): show no per-page git date rather than the clock.

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 import _paths
-from livingreview.errors import Problem, ProblemsFound, sort_problems
+from livingreview.errors import ProblemsFound, sort_problems
 from livingreview.project import check_docs, load_project
+from livingreview.validate.options import check_site_options, read_site_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,15 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     root: Path = args.root
-    problems: list[Problem] = []
+    # The site options in mkdocs.yml, checked by the same function as the build's on_config.
+    _, problems = check_site_options(*read_site_options(root), root)
     summary = ""
     try:
         project = load_project(root)
     except ProblemsFound as exc:
-        problems = exc.problems
+        problems += exc.problems
     else:
         if (root / "docs").is_dir():
-            problems = check_docs(project, root / "docs")
+            problems += check_docs(project, root / "docs")
         cat = project.catalog
         summary = (
             f"{len(cat.studies)} studies, {len(cat.trials)} trials, "

