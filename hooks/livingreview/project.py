@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .load import read_text
 from .markers import FILTERS, Marker, expand_markers
 from .model import PRISMA_FILE, Catalog, Prisma, Study, Version
 from .validate import check_prisma, load_catalog, load_prisma, load_versions
+from .validate.markers import marker_filter_problem
 
 #: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
 _FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
@@ -116,21 +118,6 @@ def select_studies(catalog: Catalog, filters: dict[str, str]) -> list[Study]:
     return catalog.select(**filters)
 
 
-def _filter_problems(catalog: Catalog, marker: Marker) -> str | None:
-    if marker.what == "trials":
-        other = sorted(set(marker.filters) - {"condition"})
-        if other:
-            return f"trials can only be filtered by condition, not by {', '.join(other)}"
-    vocab_for = {"condition": "conditions", "design": "designs"}
-    for key, value in marker.filters.items():
-        if key in vocab_for and value not in catalog.vocab(vocab_for[key]):
-            allowed = ", ".join(catalog.vocab(vocab_for[key]).ids())
-            return f"unknown {key} '{value}' in marker; allowed: {allowed}"
-        if key == "kind" and value not in ("primary", "review"):
-            return f"unknown kind '{value}' in marker; allowed: primary, review"
-    return None
-
-
 def count(catalog: Catalog, what: str, filters: dict[str, str]) -> int | None:
     """Compute a number for a ``[[count ...]]`` marker; ``None`` if ``what`` is unknown."""
     if what == "trials":
@@ -148,6 +135,62 @@ def count(catalog: Catalog, what: str, filters: dict[str, str]) -> int | None:
     if what == "conditions":
         return len({s.condition for s in studies})
     return None
+
+
+@dataclass(frozen=True)
+class MarkerContext:
+    """What a marker handler may use: the review, and the page the marker is on."""
+
+    project: Project
+    page_src: str
+
+
+def _count_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    value = count(ctx.project.catalog, marker.what, marker.filters)
+    return None if value is None else str(value)
+
+
+def _table_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    catalog = ctx.project.catalog
+    if marker.what == "characteristics":
+        studies = select_studies(catalog, marker.filters)
+        return pages.characteristics_table(studies, catalog, ctx.page_src)
+    if marker.what == "trials":
+        wanted = marker.filters.get("condition")
+        trials = [t for t in catalog.trials if wanted in (None, t.condition)]
+        return pages.trials_table(trials, catalog)
+    if marker.what == "measures":
+        return pages.measures_table(catalog, ctx.page_src)
+    return None
+
+
+def _review_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    if marker.what == "updated":
+        return history.last_updated(ctx.project.catalog)
+    if marker.what == "version":
+        return history.review_version(ctx.project.root) or "unversioned"
+    return None
+
+
+def _figure_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    return figures.render_figure(
+        marker.what,
+        ctx.project.catalog,
+        marker.filters,
+        ctx.page_src,
+        prisma=ctx.project.prisma,
+    )
+
+
+#: Marker kinds and their handlers: a handler returns the Markdown that replaces the marker,
+#: or ``None`` when the marker's second word is unknown. A new marker kind is one entry here
+#: (and a line in the README's list of markers).
+MARKERS: dict[str, Callable[[MarkerContext, Marker], str | None]] = {
+    "count": _count_marker,
+    "table": _table_marker,
+    "review": _review_marker,
+    "figure": _figure_marker,
+}
 
 
 def expand_page(
@@ -169,44 +212,24 @@ def expand_page(
         extra: Additional expanders by marker kind (figures register here).
     """
     catalog = project.catalog
+    context = MarkerContext(project, page_src)
     problems: list[Problem] = []
 
     def expand(marker: Marker) -> str | None:
-        bad = _filter_problems(catalog, marker)
+        bad = marker_filter_problem(catalog, marker)
         if bad:
             problems.append(Problem(path, marker.line, marker.column, "marker", bad))
             return ""
-        if marker.kind == "count":
-            value = count(catalog, marker.what, marker.filters)
-            return None if value is None else str(value)
-        if marker.kind == "table":
-            if marker.what == "characteristics":
-                studies = select_studies(catalog, marker.filters)
-                return pages.characteristics_table(studies, catalog, page_src)
-            if marker.what == "trials":
-                wanted = marker.filters.get("condition")
-                trials = [t for t in catalog.trials if wanted in (None, t.condition)]
-                return pages.trials_table(trials, catalog)
-            if marker.what == "measures":
-                return pages.measures_table(catalog, page_src)
-            return None
-        if marker.kind == "review":
-            if marker.what == "updated":
-                return history.last_updated(catalog)
-            if marker.what == "version":
-                return history.review_version(project.root) or "unversioned"
-            return None
-        if marker.kind == "figure":
-            if marker.what == "prisma" and project.prisma is None:
-                msg = f"[[figure prisma]] needs {PRISMA_FILE}, which does not exist"
-                problems.append(Problem(path, marker.line, marker.column, "marker", msg))
-                return ""
-            return figures.render_figure(
-                marker.what, catalog, marker.filters, page_src, prisma=project.prisma
-            )
-        handler = (extra or {}).get(marker.kind)
-        if callable(handler):
-            return handler(marker, page_src)
+        if marker.kind == "figure" and marker.what == "prisma" and project.prisma is None:
+            msg = f"[[figure prisma]] needs {PRISMA_FILE}, which does not exist"
+            problems.append(Problem(path, marker.line, marker.column, "marker", msg))
+            return ""
+        handler = MARKERS.get(marker.kind)
+        if handler is not None:
+            return handler(context, marker)
+        other = (extra or {}).get(marker.kind)
+        if callable(other):
+            return other(marker, page_src)
         return None
 
     text, found = expand_markers(markdown, path, expand, line_offset)

@@ -1,20 +1,47 @@
-"""The figure registry: marker name -> renderer."""
+"""The figure registry: marker name -> renderer.
+
+A new figure is one module in this package with a ``render_<name>`` function and one entry in
+:data:`FIGURES`; ``[[figure <name> ...]]`` markers then reach it, and the marker check lists
+it among the allowed names.
+"""
 
 from __future__ import annotations
 
-from ..model import Catalog
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from ..model import Catalog, Prisma
 from .evidence_map import render_evidence_map
 from .forest import render_forest
-from .prisma import Prisma, render_prisma
+from .prisma import render_prisma
 from .rob import render_rob
 from .svg import figure_id
 from .timeline import render_timeline
 
-#: Figure names a ``[[figure <name>]]`` marker may use.
-FIGURES = ("prisma", "evidence-map", "timeline", "rob", "forest")
+#: A renderer: (catalog, filters, element id, page source, PRISMA numbers) -> Markdown.
+Renderer = Callable[[Catalog, Mapping[str, str], str, str, Prisma | None], str]
 
-
-# --- entry point -------------------------------------------------------------------------------
+#: Figures a ``[[figure <name>]]`` marker may use, in the order the README lists them.
+FIGURES: Mapping[str, Renderer] = MappingProxyType(
+    {
+        # The PRISMA diagram describes the whole review: filters are ignored.
+        "prisma": lambda _catalog, _filters, fig_id, _page, prisma: render_prisma(prisma, fig_id),
+        "evidence-map": lambda catalog, filters, fig_id, page, _prisma: render_evidence_map(
+            catalog, filters, fig_id, page
+        ),
+        "timeline": lambda catalog, filters, fig_id, page, _prisma: render_timeline(
+            catalog, filters, fig_id, page
+        ),
+        "rob": lambda catalog, filters, fig_id, page, _prisma: render_rob(
+            catalog, filters, fig_id, page
+        ),
+        "forest": lambda catalog, filters, fig_id, page, _prisma: render_forest(
+            catalog, filters, fig_id, page
+        ),
+    }
+)
+#: Figures whose element id ignores the marker's filters.
+_WHOLE_REVIEW = frozenset({"prisma"})
 
 
 def render_figure(
@@ -28,26 +55,19 @@ def render_figure(
     """Return the Markdown for a ``[[figure <name> ...]]`` marker, or ``None`` if unknown.
 
     Args:
-        name: ``prisma``, ``evidence-map``, ``timeline``, ``rob`` or ``forest``.
+        name: A key of :data:`FIGURES`.
         catalog: The validated records.
         filters: Marker filters (``condition``, ``design``, ``kind``, ``group``), applied with
             :meth:`Catalog.select`; ``prisma`` ignores them.
         page_src: Source path of the page in ``docs/`` (``ptsd.md``), for links to studies.
-        prisma: The loaded ``data/prisma.yaml`` (:func:`load_prisma`), needed by ``prisma``.
+        prisma: The validated ``data/prisma.yaml``, needed by ``prisma``.
 
     Returns:
         Markdown: raw-HTML ``<figure>`` blocks and ``<details>`` data tables, separated by
         blank lines; the marker must stand on a line of its own.
     """
-    if name == "prisma":
-        return render_prisma(prisma, figure_id(name, {}))
-    renderers = {
-        "evidence-map": render_evidence_map,
-        "timeline": render_timeline,
-        "rob": render_rob,
-        "forest": render_forest,
-    }
-    renderer = renderers.get(name)
+    renderer = FIGURES.get(name)
     if renderer is None:
         return None
-    return renderer(catalog, filters, figure_id(name, filters), page_src)
+    fig_id = figure_id(name, {} if name in _WHOLE_REVIEW else filters)
+    return renderer(catalog, filters, fig_id, page_src, prisma)
