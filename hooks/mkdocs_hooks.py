@@ -66,7 +66,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
     except ProblemsFound as exc:
         _fail(exc.problems)
     problems: list[Problem] = []
-    for page in _build.generated_pages():
+    for page in _build.generated_pages() + _build.generated_files():
         existing = files.get_file_from_path(page.src)
         if existing is not None:
             problems.append(_build.collision(page.src, existing.abs_src_path))

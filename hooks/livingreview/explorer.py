@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .exports import download_markdown
 from .figures import inert
 from .model import STATUS_LABELS, Catalog, Study
 
@@ -244,6 +245,7 @@ def explorer_page(catalog: Catalog) -> str:
         "comparator or year, or type words to search the records; select a column heading to "
         "sort. The address of the page keeps your selection, so a link to it shows the same "
         "rows. Without JavaScript the full table is shown.\n\n"
+        f"Download the study data: {download_markdown('data', EXPLORER_SRC)}.\n\n"
     )
     script = f'<script src="../{SCRIPT}" defer></script>'
     return intro + "\n".join(lines) + "\n\n" + script + "\n"

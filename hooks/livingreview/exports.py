@@ -14,35 +14,146 @@ byte for byte.
 * ``references.ris``: one ``TY`` ... ``ER`` record per entry, in the tags rispy reads (and
   EndNote and Zotero import): ``AN`` holds the PMID and ``C2`` the PMCID, as EndNote does.
 * ``references.json``: the CSL-JSON items, as citeproc-js and citeproc-py read them.
+
+Every download is one entry of :data:`EXPORTS` (file, label, group, writer): the build writes
+each entry's file into ``downloads/``, and the pages that offer a group (the References page
+for ``references``; the study index and the explorer for ``data``) link every entry of it. A
+new format is one entry here and one test in ``tests/test_exports.py``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import bibtexparser
 from bibtexparser import model as bpmodel
 
+from . import datasets
 from .bibliography import NAME_FIELDS, VERBATIM_FIELDS, Bibliography, Entry
+from .model import Catalog
+from .render import relative_src, relative_url
 
-__all__ = ["build_downloads", "to_bibtex", "to_csl_json", "to_ris"]
+__all__ = [
+    "DOWNLOADS_DIR",
+    "EXPORTS",
+    "FILE_GROUPS",
+    "Export",
+    "ExportInput",
+    "build_downloads",
+    "download_links",
+    "download_markdown",
+    "downloads",
+    "to_bibtex",
+    "to_csl_json",
+    "to_ris",
+]
+
+#: Folder of the built site that holds the downloads.
+DOWNLOADS_DIR = "downloads/"
 
 
-def build_downloads(bibliography: Bibliography, keys: Sequence[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ExportInput:
+    """What a writer may use: the bibliography with the cited keys, the records, the schema."""
+
+    bibliography: Bibliography
+    keys: Sequence[str]
+    catalog: Catalog | None = None
+    study_schema: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One download: its file name in ``downloads/``, its link text, its group and writer."""
+
+    file: str
+    label: str
+    group: str
+    write: Callable[[ExportInput], str]
+
+
+def _catalog(inputs: ExportInput) -> Catalog:
+    if inputs.catalog is None:
+        raise ValueError("the study data downloads need the catalog")
+    return inputs.catalog
+
+
+#: Every download, in the order pages list them.
+EXPORTS: tuple[Export, ...] = (
+    Export("references.bib", "BibTeX", "references", lambda i: to_bibtex(i.bibliography, i.keys)),
+    Export("references.ris", "RIS", "references", lambda i: to_ris(i.bibliography, i.keys)),
+    Export(
+        "references.json", "CSL-JSON", "references", lambda i: to_csl_json(i.bibliography, i.keys)
+    ),
+    Export("studies.csv", "studies (CSV)", "data", lambda i: datasets.studies_csv(_catalog(i))),
+    Export("outcomes.csv", "outcomes (CSV)", "data", lambda i: datasets.outcomes_csv(_catalog(i))),
+    Export("studies.json", "studies (JSON)", "data", lambda i: datasets.studies_json(_catalog(i))),
+    Export(
+        "data-dictionary.csv",
+        "data dictionary (CSV)",
+        "data",
+        lambda i: datasets.data_dictionary(i.study_schema),
+    ),
+)
+
+
+def downloads(group: str) -> tuple[Export, ...]:
+    """Return the downloads of one group (``references`` or ``data``), in link order."""
+    return tuple(e for e in EXPORTS if e.group == group)
+
+
+def download_links(group: str, page_url: str) -> str:
+    """Return HTML links from the page at ``page_url`` to every download of ``group``.
+
+    Raw HTML, because MkDocs would report a Markdown link to a file that is not in ``docs/``.
+    """
+    return ", ".join(
+        f'<a href="{relative_url(DOWNLOADS_DIR + e.file, page_url)}" download>{e.label}</a>'
+        for e in downloads(group)
+    )
+
+
+def download_markdown(group: str, page_src: str) -> str:
+    """Return Markdown links from the page ``page_src`` to every download of ``group``.
+
+    For downloads the build adds as files (the ``data`` group, see :data:`FILE_GROUPS`), so
+    MkDocs checks and rewrites the links like any other.
+    """
+    return ", ".join(
+        f"[{e.label}]({relative_src(DOWNLOADS_DIR + e.file, page_src)})" for e in downloads(group)
+    )
+
+
+#: Groups the build adds to the site as files while it collects pages (their content depends
+#: on the records only); the ``references`` group is written after the build, since it
+#: depends on the citations of every page.
+FILE_GROUPS = frozenset({"data"})
+
+
+def build_downloads(
+    bibliography: Bibliography,
+    keys: Sequence[str],
+    catalog: Catalog | None = None,
+    study_schema: Mapping[str, Any] | None = None,
+    groups: frozenset[str] | None = None,
+) -> dict[str, str]:
     """Return every download as file name -> text.
 
     Args:
         bibliography: The loaded bibliography.
         keys: Cited keys in citation order.
+        catalog: The records; without them only the ``references`` group is built.
+        study_schema: The study schema, for the data dictionary.
+        groups: The groups to build (default: every group the inputs allow).
     """
-    return {
-        "references.bib": to_bibtex(bibliography, keys),
-        "references.ris": to_ris(bibliography, keys),
-        "references.json": to_csl_json(bibliography, keys),
-    }
+    inputs = ExportInput(bibliography, keys, catalog, study_schema or {})
+    if groups is None:
+        groups = frozenset({"references"} | ({"data"} if catalog is not None else set()))
+    return {e.file: e.write(inputs) for e in EXPORTS if e.group in groups}
 
 
 def _cited(bibliography: Bibliography, keys: Iterable[str]) -> list[Entry]:

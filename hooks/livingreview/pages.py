@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from .exports import download_markdown
 from .model import STATUS_LABELS, Catalog, Effect, Quantity, Study, Term, Trial, format_number
 from .render import escape_data, relative_src, render, trusted
 
@@ -259,7 +260,8 @@ def studies_index(catalog: Catalog) -> str:
         studies = catalog.select(condition=term.id)
         if studies:
             groups.append((term.label, [_row(s, labels, STUDIES_INDEX) for s in studies]))
-    return render("studies_index.md.jinja", groups=groups)
+    downloads = trusted(download_markdown("data", STUDIES_INDEX))
+    return render("studies_index.md.jinja", groups=groups, downloads=downloads)
 
 
 def trials_table(trials: Iterable[Trial], catalog: Catalog) -> str:

@@ -12,11 +12,12 @@ from typing import Any
 
 from . import changes, explorer, exports, pages
 from .bibliography import Formatter
-from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
+from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
 from .model import SiteOptions
 from .project import Project, expand_page, load_project, split_front_matter
+from .validate import schema_validator
 from .validate.options import check_site_options, read_site_options
 
 REFERENCES_SRC = "references.md"
@@ -104,6 +105,21 @@ class SiteBuild:
             content = pages.study_page(study, catalog, self._edit_link(study.path))
             out.append(GeneratedPage(src, content, in_nav=False, record=study.path))
         return out
+
+    def generated_files(self) -> list[GeneratedPage]:
+        """Return the downloads that are added to the site as files (the study data)."""
+        assert self.project is not None
+        contents = exports.build_downloads(
+            self.project.bibliography,
+            (),
+            self.project.catalog,
+            schema_validator(self.root, "study").schema,
+            groups=exports.FILE_GROUPS,
+        )
+        return [
+            GeneratedPage(exports.DOWNLOADS_DIR + name, text, in_nav=False)
+            for name, text in contents.items()
+        ]
 
     def feed(self, site_url: str, title: str) -> str:
         """Return the Atom feed of new and updated studies (``feed.xml``)."""
@@ -193,16 +209,12 @@ class SiteBuild:
         return self._abbr
 
     def write_downloads(self, site_dir: Path) -> None:
-        """Write references.bib/.ris/.json (cited entries only) into the built site."""
+        """Write the downloads that depend on the citations (references.bib/.ris/.json)."""
         assert self.project is not None and self.citer is not None
         keys = self.citer.ordered(self.citer.numbers)
-        target = site_dir / DOWNLOADS_DIR
+        target = site_dir / exports.DOWNLOADS_DIR
         target.mkdir(parents=True, exist_ok=True)
-        bib = self.project.bibliography
-        contents = {
-            DOWNLOADS[0]: exports.to_bibtex(bib, keys),
-            DOWNLOADS[1]: exports.to_ris(bib, keys),
-            DOWNLOADS[2]: exports.to_csl_json(bib, keys),
-        }
+        groups = frozenset({e.group for e in exports.EXPORTS}) - exports.FILE_GROUPS
+        contents = exports.build_downloads(self.project.bibliography, keys, groups=groups)
         for name, text in contents.items():
             (target / name).write_text(text, encoding="utf-8")
