@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import Catalog, Study, Trial, Version
-from .pages import study_src
+from .pages import study_src, study_url
 from .render import escape_data, relative_src, render, trusted
 
 #: Source path of the generated What's new page, and the file name of the Atom feed.
@@ -227,7 +227,7 @@ def atom_feed(
 
 
 def _entry(study: Study, catalog: Catalog, base: str, authority: str) -> str:
-    href = f"{base}studies/{study.id}/"
+    href = base + study_url(study.id)
     condition = catalog.vocab("conditions").label(study.condition)
     parts = [
         "  <entry>",

@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from .exports import download_markdown
 from .figures import inert
 from .model import STATUS_LABELS, Catalog, Study
+from .pages import study_url
 
 #: Source path and URL of the generated page.
 EXPLORER_SRC = "explorer.md"
@@ -130,7 +131,7 @@ def _row(study: Study, catalog: Catalog) -> str:
     routes = " ".join(study.routes)
     status = study.status
     cells = [
-        ("study", f'<a href="../studies/{_attr(study.id)}/">{inert(study.label)}</a>', None),
+        ("study", f'<a href="../{_attr(study_url(study.id))}">{inert(study.label)}</a>', None),
         ("year", inert(study.year), str(study.year)),
         ("condition", inert(_label(catalog, "conditions", study.condition, short=True)), None),
         ("design", inert(_label(catalog, "designs", study.design)), None),

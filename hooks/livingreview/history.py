@@ -8,14 +8,16 @@ switches it off instead, and pages show the records' own dates.
 
 from __future__ import annotations
 
-import re
+import os
 import shutil
 import subprocess
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
-from .model import Catalog
+import yaml
 
-_VERSION = re.compile(r"^version\s*[:=]\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+from .model import Catalog
 
 
 def has_git_history(root: Path) -> bool:
@@ -45,14 +47,51 @@ def has_git_history(root: Path) -> bool:
 
 
 def review_version(root: Path) -> str:
-    """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``."""
-    for name in ("CITATION.cff", "pyproject.toml"):
-        path = Path(root) / name
-        if path.is_file():
-            match = _VERSION.search(path.read_text(encoding="utf-8"))
-            if match:
-                return match.group(1)
+    """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``.
+
+    The one place the version is read: the site (footer, ``[[review version]]``) and the PDF
+    both call it. ``CITATION.cff`` is parsed as YAML with every scalar kept as the text written,
+    so an unquoted ``version: 1.10`` is "1.10", not the number 1.1. A file that cannot be
+    parsed gives no version here (the PDF's metadata reports such a file by name).
+    """
+    cff = Path(root) / "CITATION.cff"
+    if cff.is_file():
+        try:
+            # BaseLoader: every scalar stays a string (no floats, dates or booleans).
+            data = yaml.load(cff.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        version = data.get("version") if isinstance(data, dict) else None
+        if isinstance(version, str) and version.strip():
+            return version.strip()
+    pyproject = Path(root) / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project") or {}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            project = {}
+        version = project.get("version") if isinstance(project, dict) else None
+        if isinstance(version, str) and version.strip():
+            return version.strip()
     return ""
+
+
+def env_epoch(environ: Mapping[str, str] | None = None) -> int | None:
+    """Return ``SOURCE_DATE_EPOCH`` as whole seconds, or ``None`` when it is not set.
+
+    The one reader of the variable: the validator's "today", the PDF's dates and the scaffold
+    all go through it, so they agree on what a valid value is.
+
+    Raises:
+        ValueError: The variable is set but is not a whole number of seconds.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
+    return int(value)
 
 
 def last_updated(catalog: Catalog) -> str:

@@ -29,6 +29,14 @@ def study_src(study_id: str) -> str:
     return f"{STUDY_DIR}/{study_id}.md"
 
 
+def study_url(study_id: str) -> str:
+    """Return the URL of a study's page, relative to the site root (directory URLs).
+
+    The one place the URL is built: the feed, the explorer and the PDF's appendix use it.
+    """
+    return f"{STUDY_DIR}/{study_id}/"
+
+
 def cite(key: str) -> Markup:
     """Return citation syntax for one key (resolved and numbered by the citation stage)."""
     return trusted(f"[@{key}]")

@@ -73,9 +73,17 @@ def load_project(root: Path) -> Project:
     )
 
 
+#: Source path of the generated References page.
+REFERENCES_SRC = "references.md"
+
+
 def generated_sources(catalog: Catalog) -> list[str]:
-    """Return the source paths of every page the build generates (they must stay free)."""
-    return [pages.STUDIES_INDEX, "references.md", explorer.EXPLORER_SRC, changes.WHATS_NEW_SRC] + [
+    """Return the source paths of every page the build generates (they must stay free).
+
+    The one list of generated pages: the build generates exactly these (see
+    :meth:`.site.SiteBuild.generated_pages`) and the validator keeps hand-written pages off them.
+    """
+    return [pages.STUDIES_INDEX, REFERENCES_SRC, explorer.EXPLORER_SRC, changes.WHATS_NEW_SRC] + [
         pages.study_src(s.id) for s in catalog.studies
     ]
 

@@ -16,11 +16,16 @@ from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
 from .model import SiteOptions
-from .project import Project, expand_page, load_project, split_front_matter
+from .project import (
+    REFERENCES_SRC,
+    Project,
+    expand_page,
+    generated_sources,
+    load_project,
+    split_front_matter,
+)
 from .validate import schema_validator
 from .validate.options import check_site_options, read_site_options
-
-REFERENCES_SRC = "references.md"
 
 
 @dataclass(frozen=True)
@@ -86,21 +91,24 @@ class SiteBuild:
         return f"{repo}/edit/{branch}/{record}" if repo else ""
 
     def generated_pages(self) -> list[GeneratedPage]:
-        """Return the pages generated from the data."""
+        """Return the pages generated from the data, in :func:`.project.generated_sources` order."""
         assert self.project is not None
         catalog = self.project.catalog
-        out = [
-            GeneratedPage(pages.STUDIES_INDEX, pages.studies_index(catalog), in_nav=True),
-            GeneratedPage(REFERENCES_SRC, "# References\n", in_nav=True),
-            GeneratedPage(explorer.EXPLORER_SRC, explorer.explorer_page(catalog), in_nav=True),
-            GeneratedPage(
-                changes.WHATS_NEW_SRC,
-                changes.whats_new_page(catalog, self.project.versions, feed_href=changes.FEED_FILE),
-                in_nav=True,
+        fixed = {
+            pages.STUDIES_INDEX: lambda: pages.studies_index(catalog),
+            REFERENCES_SRC: lambda: "# References\n",
+            explorer.EXPLORER_SRC: lambda: explorer.explorer_page(catalog),
+            changes.WHATS_NEW_SRC: lambda: changes.whats_new_page(
+                catalog, self.project.versions if self.project else (), feed_href=changes.FEED_FILE
             ),
-        ]
-        for study in catalog.studies:
-            src = pages.study_src(study.id)
+        }
+        studies = {pages.study_src(s.id): s for s in catalog.studies}
+        out = []
+        for src in generated_sources(catalog):
+            if src in fixed:
+                out.append(GeneratedPage(src, fixed[src](), in_nav=True))
+                continue
+            study = studies[src]
             self._records[src] = study.path
             content = pages.study_page(study, catalog, self._edit_link(study.path))
             out.append(GeneratedPage(src, content, in_nav=False, record=study.path))

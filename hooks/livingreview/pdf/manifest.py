@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tomllib
@@ -17,7 +16,8 @@ import yaml
 
 from ..bibliography import MONTH_NAMES
 from ..citing import REFERENCES_URL
-from ..pages import STUDY_DIR
+from ..history import env_epoch, review_version
+from ..pages import STUDY_DIR, study_url
 from .errors import PdfError
 
 #: Name of the PDF in the built site (the "Download PDF" link points here).
@@ -108,12 +108,12 @@ def source_date_epoch(root: Path, environ: Mapping[str, str] | None = None) -> i
     Raises:
         PdfError: ``SOURCE_DATE_EPOCH`` is set but is not a whole number of seconds.
     """
-    env = os.environ if environ is None else environ
-    value = env.get("SOURCE_DATE_EPOCH", "").strip()
-    if value:
-        if not value.isdigit():
-            raise PdfError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
-        return int(value)
+    try:
+        epoch = env_epoch(environ)
+    except ValueError as exc:
+        raise PdfError(str(exc)) from None
+    if epoch is not None:
+        return epoch
     try:
         result = subprocess.run(
             ["git", "-C", str(root), "log", "-1", "--format=%ct", "HEAD"],
@@ -236,7 +236,7 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
     keywords = cff.get("keywords") or project.get("keywords") or review.get("keywords") or []
     if not keywords:
         keywords = ["living evidence review", title]
-    version = cff.get("version") if "version" in cff else project.get("version")
+    version = review_version(root)
     theme = config.get("theme") or {}
     lang = str((theme.get("language") if isinstance(theme, dict) else None) or "en")
     url = str(config.get("site_url") or cff.get("url") or config.get("repo_url") or "").strip()
@@ -246,7 +246,7 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
         description=description,
         keywords=tuple(str(k) for k in keywords),
         lang=lang,
-        version=str(version) if version not in (None, "") else None,
+        version=version or None,
         epoch=epoch,
         url=url,
         notice=" ".join(str(config.get("copyright") or "").split()),
@@ -336,7 +336,7 @@ def discover_pages(site_dir: Path, config: Mapping[str, Any]) -> list[Page]:
     studies_dir = site_dir / STUDY_DIR
     if studies_dir.is_dir():
         for path in sorted(studies_dir.glob("*/index.html")):
-            url = f"{STUDY_DIR}/{path.parent.name}/"
+            url = study_url(path.parent.name)
             if url not in seen:
                 seen.add(url)
                 pages.append(Page(url=url, path=path, title="", kind="study"))

@@ -6,12 +6,12 @@ Vocabulary terms, reference keys, dates, numbers and ranges.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from ..errors import Problem
+from ..history import env_epoch
 from ..load import Document, FieldPath, format_field
 from ..model import (
     Vocabulary,
@@ -36,9 +36,12 @@ class KeySet(Protocol):
 
 def today() -> dt.date:
     """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    try:
+        epoch = env_epoch()
+    except ValueError:
+        epoch = None  # not a date the records can be checked against: use the clock
+    if epoch is not None:
+        return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date()
     return dt.date.today()
 
 
