@@ -54,6 +54,7 @@ class SiteBuild:
     project: Project | None = None
     citer: Citer | None = None
     _expanded: dict[str, str] = field(default_factory=dict)
+    _bodies: dict[str, str] = field(default_factory=dict)
     _records: dict[str, str] = field(default_factory=dict)
     _abbr: str | None = None
     _settings: SiteOptions | None = None
@@ -187,6 +188,7 @@ class SiteBuild:
             expanded, found = expand_page(self.project, body, src, path, offset)
             problems.extend(found)
             self._expanded[src] = expanded
+            self._bodies[src] = body
             # Positions of citations are reported against the unexpanded source when the page
             # is hand-written; tables inserted by markers cite only validated record keys.
             collected.append(PageSource(path, expanded if generated else body, offset))
@@ -197,11 +199,22 @@ class SiteBuild:
         return relative_path(self.docs_dir / src, self.root)
 
     def page_markdown(self, src: str, url: str, markdown: str) -> str:
-        """Return the final Markdown of a page: markers expanded, citations rendered."""
-        assert self.citer is not None
+        """Return the final Markdown of a page: markers expanded, citations rendered.
+
+        Works on ``markdown``, the text MkDocs passes in (front matter removed), so changes
+        that other plugins made before this hook survive. When it is the text :meth:`prepare`
+        read, the expansion made there is reused; otherwise the markers are expanded again,
+        on this text (citations keep the numbers given in reading order).
+        """
+        assert self.citer is not None and self.project is not None
         if src == REFERENCES_SRC:
             return self.citer.references_page(url)
-        text = self._expanded.get(src, markdown)
+        text = self._expanded.get(src)
+        if text is None or markdown != self._bodies.get(src):
+            path = self._records.get(src) or self._doc_path(src)
+            # Problems in the inputs were reported by prepare(); text another plugin added
+            # has no position in any file, so a bad marker there stays as written.
+            text, _ = expand_page(self.project, markdown, src, path)
         text, cited = self.citer.render(text, url)
         return text + self.citer.reference_list(cited, url) + self._abbreviations()
 
