@@ -13,12 +13,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import needs
 from factories import make_catalog, make_study, make_trial
 from livingreview import pdf
 from livingreview.history import env_epoch, has_git_history, last_updated, review_version
 from livingreview.validate import today
 
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+needs_git = needs(None if shutil.which("git") else "git is not installed")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, needs
 from livingreview import pdf
 from pypdf import PdfReader
 
@@ -32,9 +32,10 @@ FIXTURE = FIXTURES / "pdf"
 EPOCH = 1763700000  # 2025-11-21T04:40:00Z
 A4 = (595.28, 841.89)
 LETTER = (612.0, 792.0)
-needs_poppler = pytest.mark.skipif(
-    not (shutil.which("pdftotext") and shutil.which("pdffonts")),
-    reason="poppler-utils (pdftotext, pdffonts) is not installed",
+needs_poppler = needs(
+    None
+    if shutil.which("pdftotext") and shutil.which("pdffonts")
+    else "poppler-utils (pdftotext, pdffonts) is not installed"
 )
 
 # Runs build_pdf.py in this child and reports the child's own peak RSS and wall time.
