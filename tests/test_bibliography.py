@@ -698,3 +698,16 @@ def test_hepml_every_entry_formats(
     assert fallbacks == (["dummy"] if style == AMA else [])
     leftovers = {key for key, text in refs.items() if re.search(r"[{}\\$]", text)}
     assert leftovers == {"ClarkeHall:2025oiz"}
+
+
+def test_citeproc_speed_up_is_scoped_to_our_formatter() -> None:
+    from citeproc import model as citeproc_model
+
+    before = citeproc_model.CitationStylesElement.__dict__["get_macro"]
+    bib, problems = load_bibliography(FIXTURES / "formatting_case.bib", ROOT)
+    assert problems == []
+    formatter = Formatter(bib, "apa")
+    assert formatter.format_plain(next(iter(bib)))
+    # Other users of citeproc-py in the process see its own methods, unpatched.
+    assert citeproc_model.CitationStylesElement.__dict__["get_macro"] is before
+    assert not getattr(citeproc_model.Locale.get_term, "_livingreview_memo", False)

@@ -46,7 +46,7 @@ bibtexparser quirks handled here:
 * The splitter logs a warning for each failed block; it is silenced while parsing, since every
   failed block becomes a :class:`~.errors.Problem` that names the file.
 
-citeproc-py 0.11.1 is slow on some lookups (see :func:`_speed_up_citeproc`) and does not
+citeproc-py 0.11.1 is slow on some lookups (see :func:`.formatting._memoized_lookups`) and does not
 escape data in its HTML output (see :func:`_citeproc_source`); both are handled here.
 """
 
