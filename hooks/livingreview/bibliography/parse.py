@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import logging
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from types import MappingProxyType
 import bibtexparser
 from bibtexparser import model as bpmodel
 
+from ..cache import ContentCache
 from ..errors import Problem, relative_path, sort_problems
 from .csl import build_csl, date_problems, identifier_problems
 from .entries import Bibliography, Entry
@@ -35,23 +34,21 @@ from .latex import clean_verbatim, decode_latex, decode_problem, matching_brace,
 # Loading, with a cache for `mkdocs serve`
 # --------------------------------------------------------------------------------------------
 
-_CacheKey = tuple[str, str, int, int, str]
-_CACHE: dict[_CacheKey, tuple[Bibliography, tuple[Problem, ...]]] = {}
-_CACHE_LOCK = threading.Lock()
+#: Parsed files by (resolved path, root) and content (see :mod:`..cache`).
+_CACHE: ContentCache[tuple[Bibliography, tuple[Problem, ...]]] = ContentCache()
 
 
 def clear_cache() -> None:
     """Forget every parsed file and formatted reference (for tests, or to force a re-parse)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
     FORMATTED.clear()
 
 
 def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Problem]]:
     """Load a ``.bib`` file into a :class:`Bibliography`, collecting every problem.
 
-    The parsed result is cached by resolved path, size, ``mtime_ns`` and SHA-256 of the bytes
-    (and by ``root``, which problem paths depend on), so rebuilds under ``mkdocs serve`` return
+    The parsed result is cached by resolved path and SHA-256 of the bytes (and by ``root``,
+    which problem paths depend on), so rebuilds under ``mkdocs serve`` return
     the very same :class:`Bibliography` object while the file is unchanged. The file is only
     read, never written.
 
@@ -66,30 +63,16 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
     rel = relative_path(path, root)
     try:
         resolved = Path(path).resolve()
-        stat = resolved.stat()
         data = resolved.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return Bibliography(rel, {}), [Problem(rel, None, None, "", f"cannot read file: {reason}")]
 
-    cache_key: _CacheKey = (
-        str(resolved),
-        str(Path(root).resolve()),
-        stat.st_size,
-        stat.st_mtime_ns,
-        hashlib.sha256(data).hexdigest(),
-    )
-    with _CACHE_LOCK:
-        cached = _CACHE.get(cache_key)
-    if cached is not None:
-        return cached[0], list(cached[1])
+    def parse() -> tuple[Bibliography, tuple[Problem, ...]]:
+        bibliography, problems = parse_bibtex_bytes(data, rel)
+        return bibliography, tuple(problems)
 
-    bibliography, problems = parse_bibtex_bytes(data, rel)
-    with _CACHE_LOCK:
-        # Keep one version per file: an edited file's old parse will never be asked for again.
-        for stale in [k for k in _CACHE if k[:2] == cache_key[:2]]:
-            del _CACHE[stale]
-        _CACHE[cache_key] = (bibliography, tuple(problems))
+    bibliography, problems = _CACHE.get((str(resolved), str(Path(root).resolve())), data, parse)
     return bibliography, list(problems)
 
 
