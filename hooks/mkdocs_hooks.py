@@ -28,6 +28,8 @@ from mkdocs.structure.pages import Page
 log = logging.getLogger("mkdocs.hooks.livingreview")
 
 _build: SiteBuild | None = None
+#: The navigation pages in reading order, with the titles mkdocs.yml gives them (for the PDF).
+_reading_order: list[tuple[str, str | None]] = []
 
 
 def _fail(problems: list[Problem]) -> NoReturn:
@@ -85,6 +87,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
 def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
     """Expand markers and number citations over every page, in reading order, before rendering."""
     assert _build is not None
+    _reading_order[:] = [(page.url, page.title) for page in nav.pages]
     ordered = [page.file for page in nav.pages]
     in_nav = {f.src_uri for f in ordered}
     rest = sorted(
@@ -120,6 +123,7 @@ def on_page_markdown(
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
-    """Write the bibliography downloads into the built site."""
+    """Write the bibliography downloads and the manifest of built pages into the site."""
     assert _build is not None
     _build.write_downloads(Path(config.site_dir))
+    _build.write_manifest(Path(config.site_dir), _reading_order)

@@ -15,6 +15,7 @@ from .bibliography import Formatter
 from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
+from .manifest import write_manifest
 from .model import SiteOptions
 from .project import (
     REFERENCES_SRC,
@@ -228,6 +229,10 @@ class SiteBuild:
             ]
             self._abbr = "\n\n" + "\n".join(lines) + "\n" if lines else ""
         return self._abbr
+
+    def write_manifest(self, site_dir: Path, pages: list[tuple[str, str | None]]) -> None:
+        """Write the manifest of built pages the PDF reads: (URL, nav title) in reading order."""
+        write_manifest(site_dir, pages)
 
     def write_downloads(self, site_dir: Path) -> None:
         """Write the downloads that depend on the citations (references.bib/.ris/.json)."""

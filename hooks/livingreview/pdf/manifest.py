@@ -17,6 +17,7 @@ import yaml
 from ..bibliography import MONTH_NAMES
 from ..citing import REFERENCES_URL
 from ..history import env_epoch, review_version
+from ..manifest import read_manifest
 from ..pages import STUDY_DIR, study_url
 from .errors import PdfError
 
@@ -303,14 +304,20 @@ def page_file(site_dir: Path, url: str) -> Path:
 def discover_pages(site_dir: Path, config: Mapping[str, Any]) -> list[Page]:
     """Return the pages of the PDF in reading order (the bibliography last).
 
-    Navigation pages come from ``nav`` in ``mkdocs.yml`` (without ``nav``: the home page, then
-    every other top-level page by URL); the References page becomes the bibliography; the
-    study records (``studies/<id>/``) follow as the appendix, by id.
+    Navigation pages come from the build's manifest (:data:`..manifest.MANIFEST_FILE`); a site built
+    without it (by plain MkDocs) falls back to ``nav`` in ``mkdocs.yml`` and, without ``nav``,
+    to the home page, then every other top-level page by URL. The References page becomes the
+    bibliography; the study records (``studies/<id>/``) follow as the appendix, by id.
 
     Raises:
         PdfError: A page of the navigation is missing from the build.
     """
-    entries = nav_entries(config)
+    try:
+        entries = read_manifest(site_dir)
+    except ValueError as exc:
+        raise PdfError(str(exc)) from None
+    if entries is None:
+        entries = nav_entries(config)
     if not entries:
         entries = [(None, "")] + [
             (None, f"{p.parent.name}/")
