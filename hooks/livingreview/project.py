@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import changes, explorer, figures, history, pages
 from .bibliography import Bibliography, load_bibliography
+from .citations.masking import front_matter_end
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
 from .load import read_text
@@ -20,9 +20,6 @@ from .markers import FILTERS, Marker, expand_markers
 from .model import PRISMA_FILE, Catalog, Prisma, Study, Version
 from .validate import check_prisma, load_catalog, load_prisma, load_versions
 from .validate.markers import marker_filter_problem
-
-#: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
-_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -90,10 +87,8 @@ def generated_sources(catalog: Catalog) -> list[str]:
 
 def split_front_matter(content: str) -> tuple[str, int]:
     """Return a page's Markdown without YAML front matter, and the lines removed."""
-    match = _FRONT_MATTER.match(content)
-    if not match:
-        return content, 0
-    return content[match.end() :], content.count("\n", 0, match.end())
+    end = front_matter_end(content)
+    return content[end:], content.count("\n", 0, end)
 
 
 def check_docs(project: Project, docs_dir: Path) -> list[Problem]:

@@ -211,7 +211,8 @@ class SiteBuild:
         if src == REFERENCES_SRC:
             return self.citer.references_page(url)
         text = self._expanded.get(src)
-        if text is None or markdown != self._bodies.get(src):
+        # MkDocs drops the blank lines after front matter; they change nothing else.
+        if text is None or markdown.lstrip("\n") != self._bodies.get(src, "").lstrip("\n"):
             path = self._records.get(src) or self._doc_path(src)
             # Problems in the inputs were reported by prepare(); text another plugin added
             # has no position in any file, so a bad marker there stays as written.

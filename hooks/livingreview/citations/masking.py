@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import yaml
+
 # --------------------------------------------------------------------------------------------
 # Pass 1: protected ranges
 # --------------------------------------------------------------------------------------------
@@ -20,13 +22,8 @@ _BLOCK_MASK = "\x00"
 _INLINE_MASK = "\x01"
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
-# Front matter only counts when it looks like YAML, so that a page opening with a thematic break
-# does not hide everything up to the next one.
-_FRONT_MATTER = re.compile(
-    r"\A---[ \t]*\r?\n(?=[\w\"'-][^\n:]*:(?:[ \t]|\r?\n))"
-    r".*?\n(?:---|\.\.\.)[ \t]*\r?(?:\n|\Z)",
-    re.DOTALL,
-)
+# MkDocs' front-matter pattern (mkdocs.utils.meta.YAML_RE), also for CRLF text.
+_FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\r?\n(.*?\r?\n)(?:\.{3}|-{3})[ \t]*\r?\n", re.DOTALL)
 _QUOTE_MARKER = re.compile(r"[ ]{0,3}>[ ]?")
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)")
 _FENCE_CLOSE = re.compile(r"(`{3,}|~{3,})[ \t\r]*\Z")
@@ -68,6 +65,24 @@ _LINK = re.compile(
     """,
     re.VERBOSE,
 )
+
+
+def front_matter_end(text: str) -> int:
+    """Return where a page's body starts: after its YAML front matter, else 0.
+
+    The one front-matter rule, MkDocs' own (``mkdocs.utils.meta.get_data``): a block between
+    ``---`` lines at the very start that holds a YAML mapping. A page opening with a thematic
+    break, or a block that is not a mapping, has none, so nothing is hidden by mistake. The
+    block is only composed, never constructed, so aliases cannot expand.
+    """
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return 0
+    try:
+        node = yaml.compose(match.group(1), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 0
+    return match.end() if isinstance(node, yaml.MappingNode) else 0
 
 
 @lru_cache(maxsize=64)
@@ -183,10 +198,10 @@ def _block_ranges(text: str) -> list[tuple[int, int]]:
     ranges: list[tuple[int, int]] = []
     n = len(text)
     pos = 0
-    front = _FRONT_MATTER.match(text)
-    if front is not None:
-        ranges.append((0, front.end()))
-        pos = front.end()
+    front = front_matter_end(text)
+    if front:
+        ranges.append((0, front))
+        pos = front
 
     # Open list items and admonitions as (marker indent, content indent). The content indent is
     # at least marker + 4 so that Python-Markdown's 4-space continuation paragraphs (which
