@@ -22,6 +22,7 @@ from citeproc import (
 from citeproc import model as citeproc_model
 from citeproc.source.json import CiteProcJSON
 
+from ..citations.locators import LOCATOR_LABELS, locator_abbreviation
 from .entries import Bibliography, Entry
 from .latex import SPACES_RE
 from .styles import style_path
@@ -36,49 +37,6 @@ _SENTINEL_NUMBER = 987654321
 _SENTINEL_NAME = "\ue000"  # a private-use character stands in for a suppressed author
 _NUMBER_PREFIX_RE = re.compile(rf"^(?P<open>(?:\s|<[^>]+>)*)[\[(]?{_SENTINEL_NUMBER}[\])]?[.:]?\s*")
 _EMPTY_TAG_RE = re.compile(r"<(\w+)[^>]*>\s*</\1>")
-
-#: CSL locator labels (CSL 1.0.2 "locators" terms).
-LOCATOR_LABELS = frozenset(
-    [
-        "appendix",
-        "article-locator",
-        "book",
-        "canon",
-        "chapter",
-        "column",
-        "elocation",
-        "equation",
-        "figure",
-        "folio",
-        "issue",
-        "line",
-        "note",
-        "opus",
-        "page",
-        "paragraph",
-        "part",
-        "rule",
-        "section",
-        "sub-verbo",
-        "supplement",
-        "table",
-        "timestamp",
-        "title-locator",
-        "verse",
-        "volume",
-    ]
-)
-_LOCATOR_ABBREVIATIONS = {
-    "page": ("p.", "pp."),
-    "chapter": ("chap.", "chaps."),
-    "section": ("sec.", "secs."),
-    "figure": ("fig.", "figs."),
-    "table": ("table", "tables"),
-    "paragraph": ("para.", "paras."),
-    "volume": ("vol.", "vols."),
-    "line": ("l.", "ll."),
-    "note": ("n.", "nn."),
-}
 
 
 #: Formatted references by (style file and mtime, key, CSL-JSON, truncated name lists, HTML?).
@@ -459,9 +417,9 @@ def _fallback_intext(entry: Entry, suppress_author: bool, locator: str | None, l
     pieces = [] if suppress_author else [narrative_name(entry)]
     pieces.append(_year_text(entry.csl))
     if locator:
-        single, plural = _LOCATOR_ABBREVIATIONS.get(label, (label, label))
         many = any(sep in locator for sep in ("-", "\u2013", ",", "&"))
-        pieces.append(f"{plural if many else single} {locator.replace('-', chr(0x2013))}")
+        term = locator_abbreviation(label, plural=many)
+        pieces.append(f"{term} {locator.replace('-', chr(0x2013))}")
     return "(" + ", ".join(p for p in pieces if p) + ")"
 
 

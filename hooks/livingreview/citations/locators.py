@@ -43,6 +43,26 @@ LOCATOR_TERMS: dict[str, tuple[str, ...]] = {
     "title-locator": ("title", "titles", "tit.", "titt."),
 }
 
+#: Labels a locator may carry: every label above, and CSL's ``timestamp``, which has no term.
+LOCATOR_LABELS = frozenset(LOCATOR_TERMS) | {"timestamp"}
+
+#: Short forms spelled out where CSL abbreviates: AMA writes "table 2", not "tbl. 2".
+_SPELLED_OUT = frozenset({"table"})
+
+
+def locator_abbreviation(label: str, plural: bool = False) -> str:
+    """Return the short term written before a locator of ``label`` (``p.``, ``pp.``, ``chap.``).
+
+    The one table of locator terms: the citation parser reads these forms and the formatter
+    writes them. A label without a short form (``act``, ``timestamp``) is written as is.
+    """
+    terms = LOCATOR_TERMS.get(label)
+    if not terms:
+        return label
+    if len(terms) < 4 or label in _SPELLED_OUT:
+        return terms[1] if plural else terms[0]
+    return terms[3] if plural else terms[2]
+
 
 def _terms_by_initial() -> dict[str, tuple[tuple[str, str], ...]]:
     """Return (casefolded term, label) pairs grouped by initial, longest first.
