@@ -239,8 +239,8 @@ def test_names_are_split_into_csl_parts() -> None:
         {"family": "Feder", "given": "Adriana"},
         {"family": "Parides", "given": "Michael K."},
         {"literal": "World Health Organization"},
-        {"family": "Beethoven", "given": "Ludwig", "non-dropping-particle": "van"},
-        {"family": "Fontaine", "given": "Jean", "non-dropping-particle": "de la"},
+        {"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
+        {"family": "Fontaine", "given": "Jean", "dropping-particle": "de la"},
         {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
         {"family": "Zola", "given": "Émile"},
     ]
@@ -480,8 +480,8 @@ def test_default_style_is_numeric_ama_html(formatting: Bibliography) -> None:
     refs = formatter.format_references(["mcghee2008", "feder2014"])
     assert list(refs) == ["mcghee2008", "feder2014"]
     assert refs["feder2014"] == (
-        "Feder A, Parides MK, Murrough JW, et al. Efficacy of Intravenous Ketamine for "
-        "Treatment of Chronic Posttraumatic Stress Disorder: A Randomized Clinical Trial. "
+        "Feder A, Parides MK, Murrough JW, et al. Efficacy of intravenous ketamine for "
+        "treatment of chronic posttraumatic stress disorder: A randomized clinical trial. "
         "<i>JAMA Psychiatry</i>. 2014;71(6):681-688. doi:10.1001/jamapsychiatry.2014.62"
     )
     assert refs["mcghee2008"] == (
@@ -501,7 +501,7 @@ def test_apa_is_author_date_html(formatting: Bibliography) -> None:
         "<i>QJM</i>, <i>91</i>(7), 493–503. https://doi.org/10.1093/qjmed/91.7.493"
     )
     assert refs["who2020"] == (
-        "World Health Organization. (2020). <i>A Guideline Without Named Authors</i>. World "
+        "World Health Organization. (2020). <i>A guideline without named authors</i>. World "
         "Health Organization."
     )
 

@@ -34,6 +34,7 @@ from bibtexparser import model as bpmodel
 
 from . import datasets
 from .bibliography import NAME_FIELDS, VERBATIM_FIELDS, Bibliography, Entry
+from .bibliography.csl import sentence_case_latex
 from .model import Catalog
 from .render import relative_src, relative_url
 
@@ -238,7 +239,7 @@ def _bibtex_name(person: Mapping[str, str]) -> str:
         return "{" + escaped + "}" if needs_braces else escaped
 
     last = part(person.get("family", ""), protect_spaces=True)
-    particle = person.get("non-dropping-particle")
+    particle = person.get("non-dropping-particle") or person.get("dropping-particle")
     if particle:
         last = f"{_latex_text(particle)} {last}"
     pieces = [last]
@@ -248,6 +249,31 @@ def _bibtex_name(person: Mapping[str, str]) -> str:
     elif person.get("given"):
         pieces.append(part(person["given"]))
     return ", ".join(pieces)
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def _case_protected(value: str, cased: str) -> str:
+    """Write a title as given, bracing the words whose capitals sentence case must keep.
+
+    The CSL title is the sentence case of the title as written, keeping braced words; the
+    decoded text has lost the braces. Re-reading the download must give the same CSL title, so
+    every word that a fresh sentence case would change but the original kept is braced.
+    """
+    again = sentence_case_latex(value)
+    if not (len(value) == len(cased) == len(again)):
+        return _latex_text(value)
+    out: list[str] = []
+    last = 0
+    for match in _WORD_RE.finditer(value):
+        start, end = match.span()
+        if again[start:end] != cased[start:end] and value[start:end] == cased[start:end]:
+            out.append(_latex_text(value[last:start]))
+            out.append("{" + _latex_text(value[start:end]) + "}")
+            last = end
+    out.append(_latex_text(value[last:]))
+    return "".join(out)
 
 
 def _bibtex_fields(entry: Entry) -> list[bpmodel.Field]:
@@ -265,6 +291,10 @@ def _bibtex_fields(entry: Entry) -> list[bpmodel.Field]:
             if name in entry.others:
                 names.append("others")
             text = " and ".join(names)
+        elif name in entry.cased and entry.cased[name] != value:
+            text = _case_protected(value, entry.cased[name])
+        elif name in entry.cased:
+            text = _latex_text(value)
         elif name == "pages":
             # BibTeX styles expect "--" between pages; it reads back as the en dash.
             text = _latex_text(value).replace("\N{EN DASH}", "--")
@@ -321,7 +351,7 @@ def _ris_name(person: Mapping[str, str]) -> str:
     if "literal" in person:
         return person["literal"]
     family = person.get("family", "")
-    particle = person.get("non-dropping-particle")
+    particle = person.get("non-dropping-particle") or person.get("dropping-particle")
     last = f"{particle} {family}" if particle else family
     return ", ".join(p for p in (last, person.get("given", ""), person.get("suffix", "")) if p)
 
@@ -344,7 +374,10 @@ def _ris_record(entry: Entry) -> list[str]:
     lines: list[tuple[str, str]] = [("TY", _RIS_TYPES.get(csl["type"], "GEN")), ("ID", entry.key)]
     lines += [("AU", _ris_name(p)) for p in csl.get("author", [])]
     lines += [("A2", _ris_name(p)) for p in csl.get("editor", [])]
-    lines.append(("TI", csl.get("title", "")))
+    # The title as written: the CSL title is in sentence case for CSL styles, while reference
+    # managers keep what the source wrote.
+    title, subtitle = entry.fields.get("title", ""), entry.fields.get("subtitle", "")
+    lines.append(("TI", f"{title}: {subtitle}" if title and subtitle else title))
     lines.append(("T2", csl.get("container-title", "")))
     lines.append(("T3", csl.get("collection-title", "")))
     year, date = _ris_date(csl.get("issued"))

@@ -18,6 +18,7 @@ from .fields import (
     PMCID_RE,
     THESIS_GENRES,
 )
+from .latex import matching_brace
 
 # --------------------------------------------------------------------------------------------
 # CSL-JSON
@@ -254,3 +255,73 @@ def quote_url_part(text: str) -> str:
     # DOIs keep their punctuation (10.1002/(SICI)1097-...); only what breaks a URL is encoded.
     """Percent-encode what would break a URL, keeping a DOI's punctuation."""
     return quote(text, safe="/:;()[]._-+,=!$*'@~")
+
+
+# --------------------------------------------------------------------------------------------
+# Title case -> sentence case, as Pandoc converts BibTeX (Text.Pandoc.Citeproc.BibTeX)
+# --------------------------------------------------------------------------------------------
+
+#: Fields Pandoc turns from title case into sentence case before CSL formatting (styles then
+#: apply their own text-case; AMA wants sentence-case article titles). Container titles
+#: (journal, booktitle, also when inherited through crossref) are not: Pandoc keeps them.
+SENTENCE_CASE_FIELDS = frozenset({"title", "subtitle", "titleaddon"})
+#: ``langid``/``language`` values read as English (Pandoc converts English titles only).
+_ENGLISH = frozenset({"english", "american", "british", "canadian", "australian", "newzealand"})
+_TOKEN_RE = re.compile(
+    r"(?P<command>\\(?:[A-Za-z]+|.))"
+    r"|(?P<word>[^\W\d_][^\s{}\\\-\u2010-\u2015/:;.,!?()\[\]\"]*)"
+    r"|(?P<stop>[:.!?](?=\s|$))"
+    r"|(?P<other>[^{])",
+)
+
+
+def is_english(fields: Mapping[str, str]) -> bool:
+    """Whether an entry's language is English (or not given), as Pandoc decides it."""
+    lang = (fields.get("langid") or fields.get("language") or "").strip().lower()
+    return not lang or lang.split("-")[0] in ("en", "eng") or lang in _ENGLISH
+
+
+def sentence_case_latex(latex: str) -> str:
+    """Return a BibTeX title in sentence case, keeping braced words, as Pandoc does.
+
+    A word written with a capital first letter and lower-case rest is lowered, unless it
+    starts the title or a sentence (after ``:``, ``.``, ``?`` or ``!``), where the first
+    letter is raised instead. Words with other capitals (``PTSD``, ``McGhee``, ``TIMBER``) and
+    every ``{...}`` group at brace depth 0 are kept as written; hyphens and dashes split words
+    (``Post-Traumatic`` -> ``post-traumatic``).
+    """
+    out: list[str] = []
+    start = True
+    i = 0
+    while i < len(latex):
+        if latex[i] == "{":
+            end = matching_brace(latex, i)
+            if end >= len(latex):  # unbalanced: keep the rest as written
+                out.append(latex[i:])
+                break
+            out.append(latex[i : end + 1])
+            start = False
+            i = end + 1
+            continue
+        match = _TOKEN_RE.match(latex, i)
+        if match is None:  # an unmatched "}": keep it
+            out.append(latex[i])
+            i += 1
+            continue
+        token = match.group(0)
+        if match.group("word"):
+            # Only a word that opens the title or follows a space is raised ("<script>" and
+            # "(ab)" stay as written), as citeproc capitalizes a chunk whose first letter leads.
+            opens = i == 0 or latex[i - 1].isspace()
+            if start and opens:
+                token = token[:1].upper() + token[1:]
+            elif (token[:1].isupper() and token[1:] == token[1:].lower() and len(token) > 1) or (
+                len(token) == 1 and token.isupper()
+            ):
+                token = token.lower()
+            start = False
+        elif match.group("stop"):
+            start = True
+        out.append(token)
+        i = match.end()
+    return "".join(out)

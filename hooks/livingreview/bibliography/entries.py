@@ -31,6 +31,7 @@ class Entry:
             :attr:`csl`, which returns a fresh dict each time so that callers cannot change
             the entry by changing the dict.
         others: Name fields (``author``, ``editor``, ...) whose list ended in ``and others``.
+        cased: Title fields as CSL gets them (sentence case, braced words kept), by name.
             CSL-JSON has no way to say "et al.", so the name is left out of :attr:`csl` and
             recorded here for :func:`narrative_name` and the exports.
     """
@@ -41,6 +42,7 @@ class Entry:
     line: int
     csl_json: str = field(repr=False)
     others: frozenset[str] = frozenset()
+    cased: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     @property
     def csl(self) -> dict[str, Any]:

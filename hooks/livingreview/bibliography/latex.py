@@ -244,7 +244,9 @@ def _csl_person(parts: NameParts) -> dict[str, str]:
     for csl_key, words in (
         ("family", parts.last),
         ("given", parts.first),
-        ("non-dropping-particle", parts.von),
+        # Pandoc's rule: BibTeX's "von" part is a dropping particle ("da Silva, U." is listed
+        # as "Silva U da" in styles that invert names), as CSL's default demotion gives.
+        ("dropping-particle", parts.von),
         ("suffix", parts.jr),
     ):
         if words:
@@ -253,7 +255,7 @@ def _csl_person(parts: NameParts) -> dict[str, str]:
                 person[csl_key] = text
     if "family" not in person:
         # "{}, Jr" and similar leave no family name; CSL needs one to print anything.
-        text = " ".join(person.pop(k) for k in ("given", "non-dropping-particle") if k in person)
+        text = " ".join(person.pop(k) for k in ("given", "dropping-particle") if k in person)
         person = {"literal": text} if text else {}
     return person
 

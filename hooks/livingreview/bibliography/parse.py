@@ -16,7 +16,14 @@ from bibtexparser import model as bpmodel
 
 from ..cache import ContentCache
 from ..errors import Problem, relative_path, sort_problems
-from .csl import build_csl, date_problems, identifier_problems
+from .csl import (
+    SENTENCE_CASE_FIELDS,
+    build_csl,
+    date_problems,
+    identifier_problems,
+    is_english,
+    sentence_case_latex,
+)
 from .entries import Bibliography, Entry
 from .fields import (
     BOOKLIKE_PARENTS,
@@ -354,7 +361,14 @@ class _Builder:
             decoded[name] = text
 
         self._check_required(raw, decoded, names)
-        csl = build_csl(raw.key, raw.entry_type, decoded, names)
+        # CSL gets titles in sentence case, as Pandoc converts English entries; the entry's own
+        # fields (and the BibTeX and RIS downloads) keep them as written.
+        csl_fields = dict(decoded)
+        if is_english(decoded):
+            for name in SENTENCE_CASE_FIELDS & set(latex_fields):
+                if name in decoded and name not in VERBATIM_FIELDS:
+                    csl_fields[name], _ = decode_latex(sentence_case_latex(latex_fields[name]))
+        csl = build_csl(raw.key, raw.entry_type, csl_fields, names)
         for message, fld in date_problems(decoded):
             self._problem(raw.line, f"{where}.{fld}", message)
         for message, fld in identifier_problems(decoded):
@@ -366,6 +380,9 @@ class _Builder:
             line=raw.line,
             csl_json=json.dumps(csl, ensure_ascii=False, sort_keys=True),
             others=frozenset(others),
+            cased=MappingProxyType(
+                {k: v for k, v in csl_fields.items() if k in SENTENCE_CASE_FIELDS}
+            ),
         )
 
     def _check_required(
