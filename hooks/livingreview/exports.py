@@ -255,11 +255,13 @@ _WORD_RE = re.compile(r"[^\W\d_]+")
 
 
 def _case_protected(value: str, cased: str) -> str:
-    """Write a title as given, bracing the words whose capitals sentence case must keep.
+    """Write a title as given, bracing the capitalized words that sentence case must keep.
 
     The CSL title is the sentence case of the title as written, keeping braced words; the
     decoded text has lost the braces. Re-reading the download must give the same CSL title, so
-    every word that a fresh sentence case would change but the original kept is braced.
+    every word the CSL title kept as written is braced where a fresh sentence case would change
+    it (and every capitalized word, ``Word``, ``K``); words it lowered or raised are left for
+    the sentence case to do again.
     """
     again = sentence_case_latex(value)
     if not (len(value) == len(cased) == len(again)):
@@ -268,9 +270,14 @@ def _case_protected(value: str, cased: str) -> str:
     last = 0
     for match in _WORD_RE.finditer(value):
         start, end = match.span()
-        if again[start:end] != cased[start:end] and value[start:end] == cased[start:end]:
+        word = value[start:end]
+        capitalized = word[0].isupper() and word[1:] == word[1:].lower()
+        kept = cased[start:end] == word
+        # Braced: what a fresh sentence case would change, and capitalized words (escaping can
+        # split a token, "p\\_T", so the single letters are guarded too).
+        if kept and (again[start:end] != word or (capitalized and start > 0)):
             out.append(_latex_text(value[last:start]))
-            out.append("{" + _latex_text(value[start:end]) + "}")
+            out.append("{" + _latex_text(word) + "}")
             last = end
     out.append(_latex_text(value[last:]))
     return "".join(out)
@@ -291,10 +298,8 @@ def _bibtex_fields(entry: Entry) -> list[bpmodel.Field]:
             if name in entry.others:
                 names.append("others")
             text = " and ".join(names)
-        elif name in entry.cased and entry.cased[name] != value:
-            text = _case_protected(value, entry.cased[name])
         elif name in entry.cased:
-            text = _latex_text(value)
+            text = _case_protected(value, entry.cased[name])
         elif name == "pages":
             # BibTeX styles expect "--" between pages; it reads back as the en dash.
             text = _latex_text(value).replace("\N{EN DASH}", "--")
