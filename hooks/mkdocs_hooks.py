@@ -11,13 +11,18 @@ Event order in one build: ``on_config`` -> ``on_files`` (load + validate, add ge
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from livingreview.errors import Problem, ProblemsFound
-from livingreview.history import has_git_history, review_version
+from livingreview.errors import Problem, ProblemsFound, internal_error
+from livingreview.history import has_git_history
+from livingreview.render import plain_title
 from livingreview.site import SiteBuild
+from livingreview.validate import today
+from livingreview.validate.docs import check_docs_files, docs_files
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -32,6 +37,26 @@ _build: SiteBuild | None = None
 _reading_order: list[tuple[str, str | None]] = []
 
 
+def _reported(event: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an exception escaping the library into one line that says it is a bug.
+
+    Bad input never raises (it is a list of problems); anything else is a bug, reported with
+    the step and place, and the build fails cleanly (``mkdocs serve`` keeps running).
+    """
+
+    @functools.wraps(event)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return event(*args, **kwargs)
+        except (PluginError, ProblemsFound):
+            raise
+        except Exception as exc:
+            log.error(internal_error(exc, f"running {event.__name__}"))
+            raise PluginError("internal error in the review's build code; see above") from None
+
+    return wrapper
+
+
 def _fail(problems: list[Problem]) -> NoReturn:
     for problem in problems:
         log.error(problem.format())
@@ -39,9 +64,14 @@ def _fail(problems: list[Problem]) -> NoReturn:
     raise PluginError(f"{len(problems)} problem(s) in the review's inputs: {first}")
 
 
+@_reported
 def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     """Start a new build: forget the previous build's state (the library keeps its caches)."""
     global _build
+    try:
+        today()  # MkDocs itself would fail on an unusable SOURCE_DATE_EPOCH with a traceback
+    except ProblemsFound as exc:
+        _fail(exc.problems)
     root = Path(config.config_file_path).parent
     options: dict[str, Any] = dict(config.extra.get("review", {}))
     _build = SiteBuild(root=root, docs_dir=Path(config.docs_dir), options=options)
@@ -54,12 +84,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
         # No history (a tarball or a copy): show no per-page git date rather than the clock.
         log.info("No git history: per-page 'last updated' dates are not shown.")
         git_dates.config["enabled"] = False
-    version = review_version(root)
-    if version and config.copyright and "Version" not in config.copyright:
-        config.copyright = f"{config.copyright} Version {version}."
     return config
 
 
+@_reported
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
     """Load and validate the data; add the generated pages as virtual files."""
     assert _build is not None
@@ -67,7 +95,12 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         _build.load()
     except ProblemsFound as exc:
         _fail(exc.problems)
-    problems: list[Problem] = []
+    for warning in _build.warnings():
+        log.warning(warning.format())
+    # Read by overrides/partials/cite-version.html at the foot of every page.
+    config.extra["review_release"] = _build.cite_this_version()
+    # Nothing outside the project, and nothing but regular files, is read or published.
+    problems: list[Problem] = check_docs_files(docs_files(Path(config.docs_dir)), _build.root)
     for page in _build.generated_pages() + _build.generated_files():
         existing = files.get_file_from_path(page.src)
         if existing is not None:
@@ -79,11 +112,12 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
         files.append(File.generated(config, page.src, content=page.content, inclusion=inclusion))
     if problems:
         _fail(problems)
-    feed = _build.feed(config.site_url or "", config.site_name)
-    files.append(File.generated(config, "feed.xml", content=feed))
+    for name, feed in _build.feeds(config.site_url or "", config.site_name).items():
+        files.append(File.generated(config, name, content=feed))
     return files
 
 
+@_reported
 def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
     """Expand markers and number citations over every page, in reading order, before rendering."""
     assert _build is not None
@@ -111,17 +145,34 @@ def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigat
     return nav
 
 
+@_reported
 def on_page_markdown(
     markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
 ) -> str | None:
     """Return the page's prepared Markdown (markers expanded, citations numbered)."""
     assert _build is not None
+    # Material prints page.meta.description unescaped into the <head>: store it inert.
+    description, problem = _build.description(page.file.src_uri, page.meta.get("description"))
+    if problem is not None:
+        _fail([problem])
+    if description is not None:
+        page.meta["description"] = description
     record = _build.record_for(page.file.src_uri)
     if record is not None and config.repo_url:
         page.edit_url = _build.edit_url(config.repo_url, config.edit_uri or "", record)
     return _build.page_markdown(page.file.src_uri, page.file.url, markdown)
 
 
+@_reported
+def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+    """Hand the theme a plain-text title (data reaches study page titles via the H1)."""
+    # The home page keeps the theme's default title (the site name) unless it sets one.
+    if not page.is_homepage or "title" in page.meta:
+        page.meta["title"] = plain_title(page.title)
+    return html
+
+
+@_reported
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Write the bibliography downloads and the manifest of built pages into the site."""
     assert _build is not None

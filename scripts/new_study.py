@@ -17,14 +17,15 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import re
 import sys
 from pathlib import Path
 
 import _paths
 from livingreview.bibliography import load_bibliography
-from livingreview.errors import relative_path
-from livingreview.load import load_yaml
+from livingreview.errors import ProblemsFound, relative_path, visible
+from livingreview.load import check_input_path, load_yaml
 from livingreview.scaffold import (
     ScaffoldInput,
     base_id,
@@ -53,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = create(args.root, args.key, args.study_id, args.condition, args.design)
     except Refused as exc:
-        print(f"new_study.py: error: {exc}", file=sys.stderr)
+        print(f"new_study.py: error: {visible(str(exc))}", file=sys.stderr)
+        return 1
+    except ProblemsFound as exc:  # an unusable SOURCE_DATE_EPOCH
+        print(exc.report(), file=sys.stderr)
         return 1
     rel = relative_path(path, args.root)
     print(f"Wrote {rel}")
@@ -116,7 +120,13 @@ def create(
         )
         raise Refused(f"'{key}' is not in references.bib; {hint}")
     schema_path = root / "data" / "schema" / "study.schema.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    refused = check_input_path(schema_path, root)
+    if refused is not None:
+        raise Refused(refused.format())
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise Refused(f"{relative_path(schema_path, root)} is not valid JSON: {exc}") from None
     studies = root / "data" / "studies"
     if study_id is None:
         derived = base_id(entry)
@@ -130,7 +140,8 @@ def create(
         except ValueError as exc:
             raise Refused(f"{exc}; pass --id") from None
     pattern = schema.get("properties", {}).get("id", {}).get("pattern")
-    if pattern and not re.search(pattern, study_id):
+    # In full: with re.search, "$" also matches before a final newline ("feder-2014\n").
+    if pattern and not re.fullmatch(pattern, study_id):
         raise Refused(
             f"id '{study_id}' has the wrong form: lowercase <surname>-<year>, plus a letter if "
             "needed (for example feder-2014b)"
@@ -166,12 +177,31 @@ def create(
         ),
     )
     studies.mkdir(parents=True, exist_ok=True)
+    _refuse_outside(studies, root)
     try:
-        with path.open("x", encoding="utf-8", newline="\n") as handle:
+        # O_NOFOLLOW: a symlink planted at the record's name is not followed either.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except FileExistsError as exc:
         raise Refused(f"{relative_path(path, root)} already exists; it was left unchanged") from exc
     return path
+
+
+def _refuse_outside(folder: Path, root: Path) -> None:
+    """Refuse to write into ``folder`` unless it is a real folder inside the project.
+
+    A symlinked ``data/studies/`` (or ``data/``) would put the record outside the repository.
+    """
+    try:
+        inside = folder.resolve(strict=True).is_relative_to(Path(root).resolve(strict=True))
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside or folder.is_symlink():
+        raise Refused(
+            f"{relative_path(folder, root)} is a symlink or resolves outside the project; "
+            "refusing to write there"
+        )
 
 
 if __name__ == "__main__":

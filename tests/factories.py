@@ -17,6 +17,7 @@ from typing import Any
 
 from livingreview.load import load_yaml
 from livingreview.model import (
+    AdverseEvents,
     Catalog,
     Effect,
     Outcome,
@@ -136,12 +137,16 @@ def make_study(study_id: str = "smith-2020", **changes: Any) -> Study:
         "outcomes": (),
         "result_category": "improvement",
         "result_summary": "Symptoms improved.",
-        "adverse_events": "",
+        "adverse_events": AdverseEvents(
+            "none-reported",
+            "The abstract has no statement on adverse events.",
+            Source("smith2020", "Abstract"),
+        ),
         "registration": "",
         "url": "",
         "discrepancies": (),
         "references": ("smith2020",),
-        "provenance": (Provenance("smith2020", ("design",), "verified"),),
+        "provenance": (Provenance("smith2020", ("design",), "verified", basis="abstract"),),
         "bibliographic_status": "verified",
         "bibliographic_note": "",
         "risk_of_bias": (),

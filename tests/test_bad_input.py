@@ -7,6 +7,9 @@ with ``project_copy(site=True)`` and lays the case over the copy:
 * every file in the case folder replaces (or adds) the file at the same relative path, byte
   for byte, so a fixture can hold Latin-1 bytes, NUL bytes or nothing at all;
 * a file named ``<name>.delete`` removes ``<name>`` from the copy (its content is ignored);
+* a file named ``<name>.symlink`` makes ``<name>`` a symlink to the path the file holds
+  (``/dev/zero``, a file outside the project, or its own name for a loop), and
+  ``<name>.fifo`` makes ``<name>`` a named pipe, so that cases can hold what git cannot;
 * every path component is percent-decoded (:func:`urllib.parse.unquote`), so that names that
   git, editors or some file systems would mangle are stored in ASCII:
   ``feder%E2%80%8B-2014.yaml`` is ``feder\u200b-2014.yaml``, ``mu%CC%88ller-2020.yaml`` is
@@ -36,9 +39,13 @@ What is checked, for every case:
 from __future__ import annotations
 
 import importlib.util
+import os
+import resource
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,6 +61,10 @@ VALIDATE = [sys.executable, str(ROOT / "scripts" / "validate.py")]
 #: Exactly the command of ``tests/test_build.py``: strict, never ``-q`` or ``-v``.
 MKDOCS_BUILD = [sys.executable, "-m", "mkdocs", "build", "--strict"]
 DELETE_SUFFIX = ".delete"
+SYMLINK_SUFFIX = ".symlink"
+FIFO_SUFFIX = ".fifo"
+#: Suffixes of fixture files that stand for something other than their content.
+SPECIAL_SUFFIXES = (DELETE_SUFFIX, SYMLINK_SUFFIX, FIFO_SUFFIX)
 
 REC = "data/studies/feder-2014.yaml"
 F21 = "data/studies/feder-2021.yaml"
@@ -89,15 +100,21 @@ class Case:
         """Project paths the case adds, replaces or removes."""
         folder = CASES_DIR / self.name
         return frozenset(
-            _project_path(p, folder).removesuffix(DELETE_SUFFIX)
-            for p in folder.rglob("*")
-            if p.is_file()
+            _strip_special(_project_path(p, folder)) for p in folder.rglob("*") if p.is_file()
         )
 
     @property
     def stage(self) -> str:
         """``pages`` for cases in ``docs/`` (checked only once the data load), else ``data``."""
         return "pages" if any(f.startswith("docs/") for f in self.files) else "data"
+
+
+def _strip_special(path: str) -> str:
+    """Return the project path a fixture file acts on (without ``.delete``, ``.symlink``...)."""
+    for suffix in SPECIAL_SUFFIXES:
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    return path
 
 
 def _case(name: str, prefix: str, *contains: str, solo: str = "") -> Case:
@@ -127,7 +144,7 @@ CASES: tuple[Case, ...] = (
         f"{MILLS}:25:28: error: intervention.session_minutes.value: ambiguous value '10:00': "
         "YAML 1.1 reads it as a base-60 number",
     ),
-    _case("record_alias_bomb", f"{MILLS}:69:7: error: lol1: YAML anchor '&a' is not allowed"),
+    _case("record_alias_bomb", f"{MILLS}:71:7: error: lol1: YAML anchor '&a' is not allowed"),
     _case(
         "record_python_tag",
         f"{F21}:20:13: error: intervention.schedule: YAML tag "
@@ -214,12 +231,12 @@ CASES: tuple[Case, ...] = (
     # --- impossible dates -------------------------------------------------------------------
     _case(
         "record_date_impossible",
-        f"{ALBOTT}:74:8: error: added: '2023-02-30' is not a real date (YYYY-MM-DD)",
+        f"{ALBOTT}:75:8: error: added: '2023-02-30' is not a real date (YYYY-MM-DD)",
     ),
-    _case("record_date_future", f"{F21}:64:10: error: updated: date 2999-01-01 is in the future"),
+    _case("record_date_future", f"{F21}:65:10: error: updated: date 2999-01-01 is in the future"),
     _case(
         "record_updated_before_added",
-        f"{REC}:52:10: error: updated: updated date is before the added date",
+        f"{REC}:53:10: error: updated: updated date is before the added date",
     ),
     # --- ids --------------------------------------------------------------------------------
     _case(
@@ -345,6 +362,146 @@ CASES: tuple[Case, ...] = (
     _case("bib_missing_title", f"{BIB}:135: error: feder2014.title: missing field: title"),
     _case("bib_missing_year", f"{BIB}:135: error: feder2014.year: missing field: year"),
     _case("bib_missing_author", f"{BIB}:135: error: feder2014.author: missing field: author"),
+    # --- issue 12: user text in messages cannot forge lines (workflow commands, ANSI, bidi) -
+    _case(
+        "record_key_workflow_command",
+        "data/studies/abdallah-2022.yaml:70:1: error: x\\n::error file=README.md,line=1::forged"
+        "\\x1b[31m: unknown field 'x\\n::error file=README.md,line=1::forged\\x1b[31m'",
+    ),
+    _case(
+        "record_value_ansi_bidi",
+        "data/studies/almeida-2024.yaml:2:5: error: id: text 'almeida-2024\\x1b[2J\\u202e\\u2066' "
+        "has the wrong form",
+    ),
+    _case(
+        "record_file_name_workflow_command",
+        "data/studies/zed-2020\\n::error file=README.md::forged.yaml:2:5: error: id: id 'zed-2020' "
+        "must equal the file name 'zed-2020\\n::error file=README.md::forged'",
+    ),
+    # --- issue 12: symlinks and files that are not regular files ----------------------------
+    _case(
+        "record_symlink_outside",
+        "data/studies/outside-2020.yaml: error: a symlink leads outside the project; refusing "
+        "to read it",
+    ),
+    _case(
+        "record_symlink_dev_zero",
+        "data/studies/zero-2020.yaml: error: a symlink leads outside the project; refusing to "
+        "read it",
+    ),
+    _case("record_symlink_loop", "data/studies/loop-2020.yaml: error: symlink loop"),
+    _case(
+        "record_fifo",
+        "data/studies/fifo-2020.yaml: error: not a regular file (a FIFO); refusing to read it",
+    ),
+    _case(
+        "versions_fifo",
+        "data/versions.yaml: error: not a regular file (a FIFO); refusing to read it",
+    ),
+    _case(
+        "prisma_symlink_dev_zero",
+        "data/prisma.yaml: error: a symlink leads outside the project; refusing to read it",
+    ),
+    _case("glossary_symlink_loop", "data/glossary.yaml: error: symlink loop"),
+    _case(
+        "docs_symlink_outside",
+        "docs/leak.txt: error: a symlink leads outside the project; refusing to read it",
+        solo="a refused file in docs/ stops the build before pages are read",
+    ),
+    _case(
+        "bib_symlink_dev_zero",
+        f"{BIB}: error: a symlink leads outside the project; refusing to read it",
+        solo="without references.bib every reference key is unknown",
+    ),
+    # --- issue 12: size, depth and count limits ---------------------------------------------
+    _case(
+        "record_nesting_deep",
+        "data/studies/keeler-2021.yaml:35:30: error: deep[0][0]",
+        "nested more than 24 levels deep",
+    ),
+    _case(
+        "record_integer_digits",
+        "data/studies/calabrese-2022.yaml:13:6: error: participants.n: number has 5000 digits; "
+        "at most 18 are allowed",
+    ),
+    _case(
+        "record_too_many_items",
+        "data/studies/keeler-2023.yaml:48:3: error: notes: list has 60000 items; at most 1000 "
+        "are allowed",
+    ),
+    _case(
+        "record_notes_over_schema_limit",
+        "data/studies/timek-2024.yaml:39:3: error: notes: list has 51 items; at most 50 are "
+        "allowed",
+    ),
+    _case(
+        "record_text_too_long",
+        "data/studies/mion-2017.yaml:5:10: error: summary: text is 6000 characters long; at "
+        "most 5000 are allowed",
+    ),
+    _case(
+        "bib_crossref_chain_deep",
+        f"{BIB}:346: error: chain8.crossref: crossref chain is deeper than 8 entries",
+    ),
+    _case(
+        "bib_string_macro_bomb",
+        f"{BIB}:5: error: @string m4: value is over 10000 characters (after @string expansion)",
+    ),
+    _case(
+        "bib_title_too_long",
+        f"{BIB}:290: error: long2020.title: value is over 10000 characters",
+    ),
+    # --- issue 12: numbers no figure can draw -----------------------------------------------
+    _case(
+        "record_ci_infinite",
+        "data/studies/borgogna-2024.yaml:30:17: error: outcomes[0].effect.ci_lower: number "
+        "-1e400 is too large to be used; write a finite number",
+    ),
+    _case(
+        "record_ci_huge",
+        f"{F21}:34:17: error: outcomes[0].effect.ci_upper: number 1e+308 is implausibly large; "
+        "at most 1,000,000 in size",
+    ),
+    _case(
+        "record_rr_ci_tiny",
+        "data/studies/du-2022.yaml:31:17: error: outcomes[0].effect.ci_lower: number 1e-12 is "
+        "implausible for this measure; expected 0.0001 to 10000",
+    ),
+    _case(
+        "record_age_infinite",
+        "data/studies/dechant-2020.yaml:19:22: error: participants.age_years.value: number "
+        "1e400 is too large to be used",
+    ),
+    # --- issue 12: patterns match in full; blank text ---------------------------------------
+    _case(
+        "record_id_trailing_newline",
+        "data/studies/mcghee-2008.yaml:2:5: error: id: text 'mcghee-2008\\n' has the wrong form",
+    ),
+    _case(
+        "record_summary_blank",
+        "data/studies/ross-2019.yaml:5:10: error: summary: text is blank; write the text or "
+        "remove the field",
+    ),
+    _case(
+        "version_trailing_newline",
+        "data/versions.yaml:5:14: error: versions[0].version: text '0.1.0\\n' has the wrong form",
+    ),
+    # --- issue 12: input that used to end in a traceback ------------------------------------
+    _case(
+        "record_escape_byte",
+        "data/studies/ragnhildstveit-2021.yaml:11:9: error: file contains U+001B, a control "
+        "character YAML does not allow; remove it",
+    ),
+    _case(
+        "record_noncharacter_fffe",
+        "data/studies/ragnhildstveit-2022.yaml:11:13: error: file contains U+FFFE, a "
+        "noncharacter YAML does not allow; remove it",
+    ),
+    _case(
+        "schema_missing",
+        "data/schema/study.schema.json: error: schema file is missing or unreadable",
+        solo="without the study schema no record is checked",
+    ),
     # --- Markdown pages ---------------------------------------------------------------------
     _case(
         "page_unknown_citation_key",
@@ -383,6 +540,22 @@ CASES: tuple[Case, ...] = (
     _case(
         "page_nul_byte",
         "docs/ptsd.md:3:7: error: file contains a NUL byte",
+    ),
+    # --- data/versions.yaml (releases) ----------------------------------------------------
+    _case(
+        "versions_malformed_entry",
+        "data/versions.yaml:6:18: error: versions[0].conclusions: text 'maybe' is not allowed",
+        "allowed: changed, unchanged",
+    ),
+    _case(
+        "versions_snapshot_study_without_record",
+        "data/versions.yaml:11:9: error: versions[0].snapshot.studies: study 'ghost-2020' has no "
+        "record in data/studies/ and is not listed under removed",
+    ),
+    _case(
+        "versions_version_goes_backwards",
+        "data/versions.yaml:6:14: error: versions[1].version: version 0.2.0 is greater than "
+        "0.1.1 above it",
     ),
 )
 
@@ -434,9 +607,16 @@ def overlay(root: Path, case_dir: Path) -> None:
             assert target.is_file(), f"{case_dir.name}: nothing to delete at {target}"
             target.unlink()
             continue
-        target = root / relative
+        target = root / _strip_special(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if target.exists() or target.is_symlink():
+            target.unlink()
+        if relative.endswith(SYMLINK_SUFFIX):
+            target.symlink_to(source.read_text(encoding="utf-8").strip())
+        elif relative.endswith(FIFO_SUFFIX):
+            os.mkfifo(target)
+        else:
+            shutil.copyfile(source, target)
 
 
 def expected_line(output: str, case: Case) -> str | None:
@@ -538,3 +718,173 @@ def test_strict_build_rejects_cases(
     assert build.returncode != 0, build.stderr
     assert "Traceback" not in build.stderr, build.stderr
     assert not missing, f"not in the build's output: {missing}\n{build.stderr}"
+
+
+# --- issue 12: what only an environment or GitHub Actions shows -----------------------------
+
+_FORGING_CASES = (
+    "record_key_workflow_command",
+    "record_value_ansi_bidi",
+    "record_file_name_workflow_command",
+)
+
+
+def test_annotations_cannot_be_forged_from_data(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Under GitHub Actions each problem is two lines, and only ours start with ``::``."""
+    root = project_copy(site=True)
+    for name in _FORGING_CASES:
+        overlay(root, CASES_DIR / name)
+    result = subprocess.run(
+        [*VALIDATE, "--root", str(root)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GITHUB_ACTIONS": "true"},
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    annotations = [line for line in lines if line.startswith("::")]
+    assert len(annotations) == len(lines) // 2 == 3, result.stdout
+    for annotation in annotations:
+        assert annotation.startswith("::error file=data/studies/"), annotation
+    for line in lines:
+        assert "\x1b" not in line and "\u202e" not in line and "\u2066" not in line, line
+
+
+def test_unusable_source_date_epoch_is_one_line(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``SOURCE_DATE_EPOCH=99999999999999999`` used to end both commands in a traceback."""
+    root = project_copy(site=True)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "99999999999999999"}
+    expected = "SOURCE_DATE_EPOCH: error: SOURCE_DATE_EPOCH '99999999999999999' is not a usable"
+    for command in ([*VALIDATE, "--root", str(root)], [*MKDOCS_BUILD, "-d", str(tmp_path / "s")]):
+        result = subprocess.run(
+            command, cwd=root, capture_output=True, text=True, timeout=300, env=env
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert "Traceback" not in output, output
+        assert expected in output, output
+
+
+def test_a_bug_in_the_validator_is_one_line_that_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anything but a problem escaping the library is a bug: one line, exit status 2."""
+
+    def broken(root: Path) -> None:
+        raise RecursionError("maximum recursion depth exceeded\nwith a second line")
+
+    monkeypatch.setattr(validate_script, "load_project", broken)
+    status = validate_script.main(["--root", str(ROOT)])
+    out = capsys.readouterr()
+    assert status == 2
+    assert out.out == ""
+    lines = out.err.splitlines()
+    assert len(lines) == 1, out.err
+    assert lines[0].startswith(
+        "internal error while validating the inputs: RecursionError: maximum recursion depth "
+        "exceeded\\nwith a second line at test_bad_input.py:"
+    )
+    assert lines[0].endswith(
+        "this is a bug in the review's build code, not in your input: please report it"
+    )
+
+
+#: The cases that cost the most before their limit: 60,000 list items, a 5,000-long crossref
+#: chain, nine levels of @string macros, 1,200 nested lists and a 5,000-digit number.
+_HEAVY_CASES = (
+    "record_too_many_items",
+    "bib_crossref_chain_deep",
+    "bib_string_macro_bomb",
+    "record_nesting_deep",
+    "record_integer_digits",
+)
+#: Limits from the issue: 10 s and 1.5 GB. CPU time is measured, not wall time: the machine
+#: is shared, and waiting for a core is not work done by the build.
+_MAX_CPU_SECONDS = 10.0
+_MAX_RSS_BYTES = 1536 * 1024 * 1024
+
+
+def _measured(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
+    """Run ``command`` in a child; return its result, CPU seconds and peak RSS in bytes."""
+
+    def limit() -> None:  # the address-space cap makes a runaway fail fast instead of swap
+        resource.setrlimit(resource.RLIMIT_AS, (2 * _MAX_RSS_BYTES, 2 * _MAX_RSS_BYTES))
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=120, preexec_fn=limit
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss is the largest child so far (KiB on Linux), not a delta: an upper bound.
+    return result, cpu, after.ru_maxrss * 1024
+
+
+@pytest.mark.parametrize("name", _HEAVY_CASES)
+def test_heavy_cases_stay_within_time_and_memory(
+    name: str, project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    overlay(root, CASES_DIR / name)
+    for command in ([*VALIDATE, "--root", str(root)], [*MKDOCS_BUILD, "-d", str(tmp_path / "s")]):
+        result, cpu, rss = _measured(command, root)
+        output = result.stdout + result.stderr
+        assert result.returncode == 1, output
+        assert "Traceback" not in output, output
+        assert cpu < _MAX_CPU_SECONDS, f"{command[1]}: {cpu:.1f} s of CPU"
+        assert rss < _MAX_RSS_BYTES, f"{command[1]}: {rss / 2**20:.0f} MiB"
+
+
+def _wait_for(log: Path, text: str, start: int, timeout: float = 90) -> int:
+    """Wait until ``text`` appears in ``log`` after offset ``start``; return the new end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = log.read_text(encoding="utf-8", errors="replace")
+        found = content.find(text, start)
+        if found >= 0:
+            return found + len(text)
+        time.sleep(0.5)
+    pytest.fail(f"{text!r} not in the serve log:\n{log.read_text(errors='replace')[start:]}")
+
+
+def test_serve_keeps_running_through_bad_input_and_recovers(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``mkdocs serve`` keeps running through bad input and recovers when it is fixed.
+
+    A FIFO and a symlink loop: the rebuild fails with their lines, the server stays up, and
+    removing them gives a clean build again.
+    """
+    root = project_copy(site=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        offset = _wait_for(log, "Serving on", 0)
+        studies = root / "data" / "studies"
+        (studies / "loop-2020.yaml").symlink_to("loop-2020.yaml")
+        os.mkfifo(studies / "fifo-2020.yaml")
+        offset = _wait_for(log, "fifo-2020.yaml: error: not a regular file (a FIFO)", offset)
+        assert server.poll() is None, "the server stopped"
+        (studies / "loop-2020.yaml").unlink()
+        (studies / "fifo-2020.yaml").unlink()
+        _wait_for(log, "Documentation built", offset)
+        assert server.poll() is None, "the server stopped"
+        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -394,6 +394,35 @@ def test_unreadable_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     assert lines(problems) == ["absent.bib: error: cannot read file: No such file or directory"]
 
 
+def test_a_file_over_the_size_cap_is_one_problem_and_not_parsed(tmp_path: Path) -> None:
+    """Like the YAML cap: a 3 MB references.bib (a 1 MB title, three times) is refused."""
+    from livingreview.bibliography import MAX_BIB_BYTES
+
+    big = tmp_path / "references.bib"
+    entry = "@misc{{big{0},\n  title = {{" + "x" * 1_000_000 + "}},\n  year = {{2020}},\n}}\n"
+    big.write_text("".join(entry.format(i) for i in range(3)), encoding="utf-8")
+    bib, problems = load_bibliography(big, tmp_path)
+    assert len(bib) == 0
+    size = big.stat().st_size
+    assert lines(problems) == [
+        f"references.bib:1: error: file is {size} bytes; the limit is {MAX_BIB_BYTES} bytes"
+    ]
+
+
+def test_a_symlink_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.bib"
+    outside.write_text("@misc{a2020, title = {A}, year = {2020}}\n", encoding="utf-8")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "references.bib").symlink_to(outside)
+    bib, problems = load_bibliography(root / "references.bib", root)
+    assert len(bib) == 0
+    assert lines(problems) == [
+        "references.bib: error: a symlink leads outside the project; refusing to read it "
+        "(copy the file in instead)"
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # Cache
 # --------------------------------------------------------------------------------------------
@@ -645,7 +674,7 @@ def hepml() -> Bibliography:
         pytest.skip(f"real-world test data not found at {HEPML}")
     clear_cache()
     start = time.perf_counter()
-    bib, problems = load_bibliography(HEPML, ROOT)
+    bib, problems = load_bibliography(HEPML, HEPML.parent)
     print(f"\nHEPML.bib: loaded {len(bib)} entries in {time.perf_counter() - start:.2f} s")
     assert sorted(p.format().split(": error: ")[1] for p in problems) == sorted(HEPML_PROBLEMS)
     return bib

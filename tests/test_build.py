@@ -83,7 +83,7 @@ def test_study_page_shows_fields_status_and_edit_link(real_site: Path) -> None:
     page = html.unescape(
         (real_site / "studies" / "dechant-2020" / "index.html").read_text(encoding="utf-8")
     )
-    assert "Verification status: Unverified" in page
+    assert "Verification: Checked against a review's description; parts unverified" in page
     assert "Bibliographic details (unverified)" in page
     assert "edit/main/data/studies/dechant-2020.yaml" in page
     assert "0.5 mg/kg" in page
@@ -171,3 +171,59 @@ def test_study_data_downloads_are_built_and_linked(real_site: Path) -> None:
     ids = sorted(p.stem for p in (ROOT / "data" / "studies").glob("*.yaml"))
     text = (real_site / "downloads" / "studies.csv").read_text("utf-8")
     assert sorted(row["id"] for row in csv.DictReader(io.StringIO(text, newline=""))) == ids
+
+
+def test_front_matter_description_reaches_the_head_inert(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    page = root / "docs" / "about.md"
+    _, body = page.read_text(encoding="utf-8").split("\n---\n", 1)
+    payload = '"><script>alert(1)</script><meta http-equiv="refresh" content="0">'
+    page.write_text(f"---\ndescription: '{payload}'\n---\n{body}", encoding="utf-8")
+    result = build(root, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    head = (tmp_path / "site" / "about" / "index.html").read_text(encoding="utf-8")
+    head = head[: head.index("</head>")]
+    assert "<script>alert" not in head and 'http-equiv="refresh"' not in head
+    [content] = re.findall(r'<meta name="description" content="([^"]*)">', head)
+    assert html.unescape(content) == payload
+
+
+def test_description_that_is_not_text_fails_the_build(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = project_copy(site=True)
+    page = root / "docs" / "about.md"
+    _, body = page.read_text(encoding="utf-8").split("\n---\n", 1)
+    page.write_text(f"---\ndescription: [a, b]\n---\n{body}", encoding="utf-8")
+    result = build(root, tmp_path / "site")
+    assert result.returncode != 0
+    assert "docs/about.md:1: error: description: must be one line of text" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_page_says_which_version_it_is_and_how_to_cite_it(real_site: Path) -> None:
+    from livingreview.releases import read_citation
+
+    citation = read_citation(ROOT)
+    pages = sorted(real_site.rglob("index.html"))
+    assert len(pages) > 20
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert f"You are reading version <strong>{citation.version}</strong>" in text, page
+        assert f"released on {citation.date_released}" in text, page
+        assert f"Cite this version: {html.escape(citation.text())}" in text, page
+
+
+def test_whats_new_and_methods_show_versions_and_living_mode(real_site: Path) -> None:
+    whats_new = (real_site / "whats-new" / "index.html").read_text(encoding="utf-8")
+    assert 'id="flow-diagram-by-version"' in whats_new
+    assert 'href="../feed-ptsd.xml"' in whats_new
+    assert 'href="../feed-eating-disorders.xml"' in whats_new
+    for name in ("feed.xml", "feed-ptsd.xml", "feed-eating-disorders.xml"):
+        assert (real_site / name).is_file(), name
+    methods = (real_site / "methods" / "index.html").read_text(encoding="utf-8")
+    assert 'id="living-mode"' in methods and "Planned search schedule" in methods
+    home = (real_site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"The last search for new reports was on \d{4}-\d{2}-\d{2}", home)

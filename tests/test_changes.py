@@ -181,6 +181,11 @@ def test_whats_new_from_a_validated_project(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795262400")  # 2026-11-21
     root = project_copy(["mills-1998", "feder-2014"])
+    # Pin both records' dates to the case: Feder 2014 added earlier, both updated 2026-11-21.
+    for name in ("mills-1998", "feder-2014"):
+        path = root / "data" / "studies" / f"{name}.yaml"
+        text = re.sub(r'(?m)^updated: "[0-9-]+"$', 'updated: "2026-11-21"', path.read_text("utf-8"))
+        path.write_text(text, "utf-8")
     record = root / "data" / "studies" / "feder-2014.yaml"
     text = record.read_text(encoding="utf-8")
     assert 'added: "2026-11-21"' in text

@@ -165,7 +165,7 @@ def test_downloads_are_deterministic() -> None:
 
 @pytest.mark.skipif(not HEPML.is_file(), reason=f"real-world test data not found at {HEPML}")
 def test_hepml_exports_read_back() -> None:
-    bib, _ = load_bibliography(HEPML, ROOT)
+    bib, _ = load_bibliography(HEPML, HEPML.parent)
     keys = list(bib)
     downloads = exports.build_downloads(bib, keys)
     library = bibtexparser.parse_string(downloads["references.bib"])

@@ -7,6 +7,13 @@ overlay convention of ``tests/test_bad_input.py`` (whole files replace the real 
   figure and count still builds), the trial ``nct04714541`` and the glossary, with every text
   field set to ``"<field>: " + PAYLOAD``; the glossary gains the abbreviation ``INJ``, which
   the record's summary uses;
+* the ``vocabularies`` layer, made at test time by :func:`hostile_data_layer` from the
+  project's own files so that it never goes stale: every vocabulary in
+  ``data/vocabularies/``, ``data/versions.yaml`` and ``data/prisma.yaml`` with every text
+  field (labels, abbreviations, descriptions, notes, reasons, summaries, triggers, the
+  living-mode plan) set to ``"<file>.<field>: " + PAYLOAD``: vocabulary labels reach page
+  titles (``<title>``, where the theme's ``striptags`` un-escapes), headings, tables,
+  filters and figures;
 * ``bibliography/``: ``references.bib`` whose ``feder2014`` entry holds the payloads in its
   title, journal and note and in its first author (a corporate name, which the narrative
   citations ``@feder2014`` of the real pages show), with a ``javascript:`` URL and a quote in
@@ -81,7 +88,10 @@ STUDY_PAGE_FIELDS = (
     "outcomes[0].effect.note",
     "outcomes[0].source.locator",
     "result.summary",
-    "adverse_events",
+    "adverse_events.summary",
+    "adverse_events.serious",
+    "adverse_events.dropouts",
+    "adverse_events.source.locator",
     "discrepancies[0].field",
     "discrepancies[0].values[0].value",
     "discrepancies[0].values[0].source.locator",
@@ -274,6 +284,61 @@ class Site:
         return (self.site / url / "index.html").read_text(encoding="utf-8")
 
 
+#: Keys whose values are free text in vocabularies, ``versions.yaml`` and ``prisma.yaml``.
+HOSTILE_TEXT_KEYS = frozenset(
+    {
+        "label",
+        "abbreviation",
+        "description",
+        "measures",
+        "note",
+        "reason",
+        "summary",
+        "trigger",
+        "search_schedule",
+        "search_method",
+        "triggers",
+        "retirement",
+    }
+)
+
+
+def _hostile(value: object, where: str) -> object:
+    """Return ``value`` with every free-text string set to ``"<where>: " + PAYLOAD``."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            here = f"{where}.{key}"
+            if key in HOSTILE_TEXT_KEYS and isinstance(item, str):
+                out[key] = f"{here}: {PAYLOAD}"
+            else:
+                out[key] = _hostile(item, here)
+        return out
+    if isinstance(value, list):
+        return [_hostile(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    return value
+
+
+def hostile_data_layer(root: Path) -> None:
+    """Rewrite the vocabularies, ``versions.yaml`` and ``prisma.yaml`` of ``root`` with payloads.
+
+    Made from the project's current files (not a stored copy), so a new term, field or study
+    in the real data is covered and the fixture cannot go stale.
+    """
+    import yaml
+
+    data = root / "data"
+    files = [*sorted((data / "vocabularies").glob("*.yaml")), data / "versions.yaml"]
+    files.append(data / "prisma.yaml")
+    for path in files:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        prefix = path.stem
+        hostile = _hostile(doc, prefix)
+        text = "# Every text field holds the injection payloads (tests/test_injection.py).\n"
+        text += yaml.safe_dump(hostile, allow_unicode=True, sort_keys=False, width=10_000)
+        path.write_text(text, encoding="utf-8")
+
+
 _SITES: dict[str, Site] = {}
 
 
@@ -282,7 +347,10 @@ def _site(name: str, layers: tuple[str, ...], make: Callable[..., Path], tmp_pat
     if name not in _SITES:
         root = make(site=True)
         for layer in layers:
-            overlay(root, INJECTION / layer)
+            if layer == "vocabularies":
+                hostile_data_layer(root)
+            else:
+                overlay(root, INJECTION / layer)
         site = tmp_path / "site"
         result = subprocess.run(
             [*MKDOCS_BUILD, "--site-dir", str(site)],
@@ -307,6 +375,15 @@ def data_site(project_copy: Callable[..., Path], tmp_path: Path) -> Site:
 def bib_site(project_copy: Callable[..., Path], tmp_path: Path) -> Site:
     """The site with payloads in the record, the trial, the glossary and references.bib."""
     return _site("bib", ("site", "bibliography"), project_copy, tmp_path)
+
+
+@pytest.fixture
+def all_site(project_copy: Callable[..., Path], tmp_path: Path) -> Site:
+    """The site with payloads in every data file.
+
+    Records, trials, the glossary, vocabularies, versions, PRISMA and references.bib.
+    """
+    return _site("all", ("site", "bibliography", "vocabularies"), project_copy, tmp_path)
 
 
 def _scan_site(site: Site) -> list[str]:
@@ -421,6 +498,38 @@ def test_feed_is_well_formed_and_carries_data_as_text(data_site: Site) -> None:
         assert "tpl:49:tpl" not in (element.text or "")
 
 
+#: Text fields of the fixture's data/versions.yaml and the pages that show them.
+RELEASE_FIELDS = {
+    "whats-new": ("versions[0].trigger", "versions[0].summary"),
+    "methods": (
+        "living.search_schedule",
+        "living.search_method",
+        "living.triggers",
+        "living.retirement",
+    ),
+}
+
+
+def test_release_texts_show_as_literal_text(data_site: Site) -> None:
+    for url, fields in RELEASE_FIELDS.items():
+        text = page_text(data_site.read(url))
+        absent = [field for field in fields if f"{field}: {PAYLOAD}" not in text]
+        assert not absent, f"{url}: not shown literally: {absent}"
+    # The "cite this version" line at the foot of every page: title and author from
+    # CITATION.cff, as text.
+    for page in data_site.pages():
+        raw = page.read_text(encoding="utf-8")
+        start = raw.find('<aside class="review-version')
+        if page.name == "404.html" and start < 0:
+            continue
+        assert start >= 0, page
+        footer = page_text(raw[start : raw.index("</aside>", start)])
+        assert f"authors[0].name: {PAYLOAD}. title: {PAYLOAD}. Version 0.1.0." in footer, page
+    entries = ET.parse(data_site.site / "feed.xml").getroot()
+    titles = [e.findtext("{http://www.w3.org/2005/Atom}title", "") for e in entries]
+    assert f"Version 0.1.0: versions[0].trigger: {PAYLOAD}" in titles
+
+
 # --- references.bib payloads ----------------------------------------------------------------
 
 #: The payloads as the ``feder2014`` entry holds them after LaTeX decoding (``\\{`` is ``{``,
@@ -515,3 +624,115 @@ def test_ids_cannot_carry_markup(study_id: str, project_copy: Callable[..., Path
     shown = study_id if len(study_id) <= 60 else study_id[:57] + "..."
     messages = [p.message for p in problems if p.field == "id"]
     assert len(messages) == 1 and messages[0].startswith(f"text '{shown}' has the wrong form")
+
+
+# --- every data file, every output, the head included (issue 12) ----------------------------
+
+#: The head of a page: ``<title>`` and ``<meta>`` are where the theme puts page titles.
+_HEAD = re.compile(r"<head>(.*?)</head>", re.DOTALL)
+
+
+def test_all_site_builds_strictly_without_warnings(all_site: Site) -> None:
+    warnings = re.findall(r"^(?:WARNING|ERROR) +- .*$", all_site.result.stderr, re.MULTILINE)
+    assert not warnings, "\n".join(warnings)
+
+
+def test_no_payload_from_any_data_file_is_live(all_site: Site) -> None:
+    findings = _scan_site(all_site)
+    assert not findings, "\n".join(findings[:20])
+
+
+def test_page_titles_are_inert_plain_text_in_every_head(all_site: Site) -> None:
+    """Page titles in ``<title>`` and ``<meta>`` are inert plain text.
+
+    A vocabulary label reaches every study page's ``<title>``, which the theme fills with
+    ``page.title | striptags`` (un-escaping ``&lt;``); the adapter hands it plain text.
+    """
+    checked = 0
+    for page in all_site.pages():
+        head = _HEAD.search(page.read_text(encoding="utf-8"))
+        assert head is not None, page
+        for finding in scan_for_payloads(head.group(1)):
+            pytest.fail(f"{page.relative_to(all_site.site)}: {finding}")
+        title = re.search(r"<title>(.*?)</title>", head.group(1), re.DOTALL)
+        assert title is not None, page
+        # Raw, escaped or un-escaped, nothing in the title can open or close a tag.
+        assert not set(html.unescape(title.group(1))) & set("<>&\"'"), title.group(1)
+        # Meta values are escaped text in a double-quoted attribute (Material prints
+        # page.meta.description raw, without striptags): nothing may break out of it.
+        for tag in re.findall(r"<meta [^>]*>", head.group(1)):
+            content = re.search(r'content="([^"]*)"', tag)
+            assert content is None or "<" not in content.group(1), tag
+        checked += "alert(1)" in title.group(1)
+    # Every study page's title holds its design label, payload and all (made inert).
+    assert checked >= len(list((all_site.site / "studies").glob("*/index.html")))
+    title = re.search(r"<title>(.*?)</title>", all_site.read("studies/feder-2014"))
+    assert title is not None
+    assert title.group(1).startswith(
+        "Feder 2014: designs.terms[1].label: \u2039script\u203aalert(1)\u2039/script\u203a"
+    )
+
+
+def test_vocabulary_versions_and_prisma_text_is_shown_literally(all_site: Site) -> None:
+    study = page_text(all_site.read("studies/feder-2014"))
+    assert f"designs.terms[1].label: {PAYLOAD}" in study
+    methods = page_text(all_site.read("methods"))
+    assert f"prisma.other_methods.sources[0].label: {PAYLOAD}" in methods
+    news = page_text(all_site.read("whats-new"))
+    assert f"versions.versions[0].summary: {PAYLOAD}" in news
+
+
+def test_downloads_carry_payloads_as_data(all_site: Site) -> None:
+    """CSL JSON stays JSON, RIS one tag per line, BibTeX the same entries: text, not syntax."""
+    import bibtexparser
+
+    downloads = all_site.site / "downloads"
+    items = json.loads((downloads / "references.json").read_text(encoding="utf-8"))
+    titles = [item.get("title", "") for item in items]
+    assert any("<script>alert(1)</script>" in title for title in titles), titles[:3]
+    ris = (downloads / "references.ris").read_text(encoding="utf-8")
+    bad = [ln for ln in ris.splitlines() if ln and not re.match(r"^[A-Z][A-Z0-9]  - ", ln)]
+    assert not bad, bad[:5]
+    assert ris.count("ER  - ") == len(items)
+    library = bibtexparser.parse_string((downloads / "references.bib").read_text("utf-8"))
+    assert not library.failed_blocks
+    assert len(library.entries) == len(items)
+
+
+def test_feed_carries_every_data_file_as_text(all_site: Site) -> None:
+    feed = all_site.site / "feed.xml"
+    tree = ET.parse(feed)  # well-formed, whatever the data held
+    texts = 0
+    for element in tree.iter():
+        kind = element.get("type", "text")
+        if kind in ("html", "xhtml"):
+            # Content a feed reader renders as HTML: nothing in it may be live.
+            assert not scan_for_payloads(element.text or ""), element.text
+        elif "alert(1)" in (element.text or ""):
+            texts += 1  # plain text (Atom's default type): shown as written
+    assert texts, "no data reached the feed"
+
+
+def test_print_document_for_the_pdf_has_no_live_payload(all_site: Site) -> None:
+    """The HTML document the PDF is laid out from holds no live payload.
+
+    It is combined from the built pages: every data string reaches it (studies, figures,
+    references).
+    """
+    from livingreview import pdf
+
+    config = pdf.load_config(all_site.root / "mkdocs.yml")
+    meta = pdf.review_metadata(config, all_site.root, 1_700_000_000)
+    document, pages = pdf.combine(all_site.site, config, meta)
+    assert len(pages) > 20
+    findings = scan_for_payloads(document)
+    assert not findings, findings[:10]
+    text = page_text(document)
+    assert f"designs.terms[1].label: {PAYLOAD}" in text
+    assert f"prisma.other_methods.sources[0].label: {PAYLOAD}" in text
+    # The PDF's metadata comes from mkdocs.yml and CITATION.cff (the fixture puts payloads in
+    # CITATION.cff's authors): what reaches the cover is the same text, shown literally.
+    hostile = [f for f in (*meta.authors, meta.cite_title) if "alert(1)" in f]
+    assert hostile, "the fixture's CITATION.cff payload did not reach the PDF metadata"
+    for field in hostile:
+        assert field in text, field

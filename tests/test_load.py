@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from livingreview.load import MAX_FILE_BYTES, load_yaml, parse_yaml
+from livingreview.load import MAX_FILE_BYTES, check_input_path, load_yaml, parse_yaml
 
 
 def _lines(text: str) -> list[str]:
@@ -119,3 +120,68 @@ def test_non_utf8_nul_and_size(tmp_path: Path) -> None:
     ]
     assert "the limit is" in load_yaml(big, tmp_path)[1][0].message
     assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: " + "[" * 1200 + "]" * 1200 + "\n", "nested more than 24 levels deep"),
+        ("a: " + "9" * 5000 + "\n", "a: number has 5000 digits; at most 18 are allowed"),
+        ("a: 0x" + "f" * 40 + "\n", "a: number has 42 digits; at most 18 are allowed"),
+        ("a: 1e400\n", "a: number 1e400 is too large to be used; write a finite number"),
+        ("a: -1e400\n", "a: number -1e400 is too large to be used"),
+        ("a: [" + "1, " * 1001 + "]\n", "a: list has 1001 items; at most 1000 are allowed"),
+        ("a: " + "x" * 5001 + "\n", "a: text is 5001 characters long; at most 5000 are allowed"),
+        ("a: x\x1by\n", "r.yaml:1:5: error: file contains U+001B, a control character"),
+        ("a: x\ufffey\n", "r.yaml:1:5: error: file contains U+FFFE, a noncharacter"),
+        ("a: x\x85y\x7f\n", "r.yaml:1:7: error: file contains U+007F, a control character"),
+    ],
+    ids=[
+        "nesting",
+        "digits",
+        "hex_digits",
+        "infinity",
+        "minus_infinity",
+        "items",
+        "text",
+        "escape",
+        "fffe",
+        "delete",
+    ],
+)
+def test_limits_and_unreadable_characters_are_problems(text: str, expected: str) -> None:
+    """Each used to raise (RecursionError, ValueError, ReaderError) or pass as infinity."""
+    _, problems = parse_yaml(text, "r.yaml")
+    formatted = [p.format() for p in problems]
+    assert len(formatted) == 1 and expected in formatted[0], formatted
+
+
+def test_input_paths_must_be_regular_files_inside_the_project(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("a: 1\n", encoding="utf-8")
+    (root / "inside.yaml").write_text("a: 1\n", encoding="utf-8")
+    (root / "link-in.yaml").symlink_to(root / "inside.yaml")
+    (root / "link-out.yaml").symlink_to(outside)
+    (root / "zero.yaml").symlink_to("/dev/zero")
+    (root / "loop.yaml").symlink_to("loop.yaml")
+    os.mkfifo(root / "fifo.yaml")
+    (root / "folder.yaml").mkdir()
+    names = ["inside", "link-in", "link-out", "zero", "loop", "fifo", "folder", "absent"]
+    found = {f"{name}.yaml": check_input_path(root / f"{name}.yaml", root) for name in names}
+    messages = {name: p.format() if p else None for name, p in found.items()}
+    assert messages == {
+        "inside.yaml": None,
+        "link-in.yaml": None,
+        "link-out.yaml": "link-out.yaml: error: a symlink leads outside the project; refusing "
+        "to read it (copy the file in instead)",
+        "zero.yaml": "zero.yaml: error: a symlink leads outside the project; refusing to read "
+        "it (copy the file in instead)",
+        "loop.yaml": "loop.yaml: error: symlink loop; cannot read this file",
+        "fifo.yaml": "fifo.yaml: error: not a regular file (a FIFO); refusing to read it",
+        "folder.yaml": "folder.yaml: error: not a regular file (a directory); refusing to read it",
+        "absent.yaml": "absent.yaml: error: cannot read file: No such file or directory",
+    }
+    # load_yaml goes through the same check: the FIFO does not block.
+    assert load_yaml(root / "fifo.yaml", root)[1][0].message.startswith("not a regular file")

@@ -61,7 +61,9 @@ FILLED = {
     "measure": "PCL-5",
     "finding": "PCL-5 scores fell from baseline to the end of treatment.",
     "locator": "Abstract",
-    "category": "improvement",
+    "category": "improvement-reported",
+    "reporting": "none-reported",
+    "basis": "abstract",
     "note": "Only the abstract was read; numbers are not recorded.",
 }
 
@@ -166,6 +168,12 @@ def test_walkthrough_scaffold_reject_fill_accept(project: Path) -> None:
         re.match(rf"^data/studies/{NEW_ID}\.yaml:\d+:\d+: error: ", ln) for ln in lines
     )
     assert any(ln.split(": error: ")[1].startswith("participants.n: ") for ln in lines)
+    # The scaffold asks for the adverse-event statement, and the validator insists on it.
+    assert data["adverse_events"]["reporting"] == "TODO"
+    assert "# one of: reported | none-reported" in text
+    assert data["adverse_events"]["source"] == {"ref": NEW_KEY, "locator": "TODO"}
+    fields = {ln.split(": error: ")[1].split(":")[0] for ln in lines}
+    assert {"adverse_events.reporting", "adverse_events.summary"} <= fields
 
     # Fill in every TODO: the record then validates, once it is listed in the PRISMA numbers.
     record.write_text(_fill(text), encoding="utf-8")
@@ -198,6 +206,9 @@ def test_every_todo_is_reported_with_its_field_and_line(project: Path) -> None:
     )
     assert "participants.n" in by_field and "diagnoses[0]" in by_field
     assert "outcomes[0].source.locator" in by_field
+    assert "adverse_events.summary" in by_field
+    assert "adverse events as the source reports them" in by_field["adverse_events.summary"]
+    assert "provenance[0].basis" in by_field
     assert all(": TODO placeholder: fill in " in line for line in by_field.values())
 
 
@@ -260,13 +271,27 @@ def test_taken_id_gets_a_letter(project: Path) -> None:
             "it was left unchanged",
         ),
         ([NEW_KEY, "--id", "Odegard2025"], "new_study.py: error: id 'Odegard2025' has the wrong"),
+        # re.search would let "$" match before the newline and create "zed-2015\n.yaml".
+        ([NEW_KEY, "--id", "zed-2015\n"], "new_study.py: error: id 'zed-2015\\n' has the wrong"),
+        (
+            [NEW_KEY, "--id", "zed-2015\n::error file=x::forged"],
+            "new_study.py: error: id 'zed-2015\\n::error file=x::forged' has the wrong",
+        ),
         (
             [NEW_KEY, "--design", "randomised-crossover"],
             "new_study.py: error: --design 'randomised-crossover' is not in "
             "data/vocabularies/designs.yaml (did you mean 'randomized-crossover'?)",
         ),
     ],
-    ids=["unknown_key", "unknown_key_no_match", "existing_file", "bad_id", "unknown_design"],
+    ids=[
+        "unknown_key",
+        "unknown_key_no_match",
+        "existing_file",
+        "bad_id",
+        "id_trailing_newline",
+        "id_workflow_command",
+        "unknown_design",
+    ],
 )
 def test_refusals_change_nothing(project: Path, args: list[str], message: str) -> None:
     before = snapshot(project)
@@ -322,3 +347,30 @@ def test_scaffold_quotes_keys_that_are_not_plain() -> None:
     data = yaml.safe_load(text)
     assert data["references"] == ["smith:2020#a"]
     assert data["provenance"][0]["source"] == "smith:2020#a"
+
+
+def test_refuses_a_studies_folder_symlinked_outside(project: Path, tmp_path: Path) -> None:
+    """A symlinked ``data/studies/`` would put the new record outside the repository."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    studies = project / "data" / "studies"
+    moved = project / "data" / "studies-real"
+    studies.rename(moved)
+    studies.symlink_to(outside, target_is_directory=True)
+    result = run(NEW_STUDY, NEW_KEY, "--id", "odegard-2025", "--root", project)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.strip() == (
+        "new_study.py: error: data/studies is a symlink or resolves outside the project; "
+        "refusing to write there"
+    )
+    assert list(outside.iterdir()) == []
+
+
+def test_refuses_a_symlink_at_the_record_name(project: Path, tmp_path: Path) -> None:
+    """A dangling symlink at ``<id>.yaml`` is not followed to create a file elsewhere."""
+    target = tmp_path / "elsewhere.yaml"
+    (project / "data" / "studies" / "odegard-2025.yaml").symlink_to(target)
+    result = run(NEW_STUDY, NEW_KEY, "--id", "odegard-2025", "--root", project)
+    assert result.returncode == 1
+    assert "already exists" in result.stderr
+    assert not target.exists()

@@ -15,6 +15,7 @@ import pytest
 from factories import make_catalog, make_effect, make_outcome, make_study, make_trial
 from livingreview import pages
 from livingreview.model import (
+    AdverseEvents,
     Arm,
     Discrepancy,
     Dose,
@@ -96,7 +97,13 @@ def full_study() -> Study:
                 effect=make_effect(ci_level=95, p_value=0.03, note="adjusted"),
             ),
         ),
-        adverse_events="Transient dissociation.",
+        adverse_events=AdverseEvents(
+            "reported",
+            "Transient dissociation.",
+            Source("smith2020", "Abstract"),
+            serious="None in either group.",
+            dropouts="Two withdrew.",
+        ),
         discrepancies=(
             Discrepancy(
                 "n", (("20", Source("smith2020", "Table 1")), ("22", Source("b2021", "p. 3")))
@@ -104,9 +111,14 @@ def full_study() -> Study:
         ),
         provenance=(
             Provenance(
-                "smith2020", ("design", "outcomes"), "partial", "Abstract", "Numbers unchecked."
+                "smith2020",
+                ("design", "outcomes"),
+                "partial",
+                "Abstract",
+                "Numbers unchecked.",
+                basis="abstract",
             ),
-            Provenance("b2021", ("n",), "verified", "Table 1"),
+            Provenance("b2021", ("n",), "verified", "Table 1", basis="full-text"),
         ),
         notes=("Recruitment stopped early.",),
     )
@@ -193,6 +205,9 @@ def test_study_page_sections_outcome_and_provenance() -> None:
     assert "Scores fell. Source: [@smith2020], Abstract." in text
     assert "Effect estimate: Mean difference -2 (95% CI -4 to -0.5), p = 0.03 (adjusted)" in text
     assert "Adverse events: Transient dissociation." in text
+    assert "Serious adverse events: None in either group." in text
+    assert "Dropouts: Two withdrew." in text
+    assert "Source: [@smith2020], Abstract." in text
     assert "Recruitment stopped early." in text
     arms, disagreements, provenance = reader.tables[1:]
     assert arms[1] == ["Ketamine", "10", "—", "—", "40", "20.5"]
@@ -201,9 +216,16 @@ def test_study_page_sections_outcome_and_provenance() -> None:
         ["n", "22", "[@b2021], p. 3"],
     ]
     assert provenance[1:] == [
-        ["[@smith2020]", "Abstract", "design, outcomes", "Partly verified", "Numbers unchecked."],
-        ["[@b2021]", "Table 1", "n", "Verified", "—"],
-        ["Bibliographic record", "—", "smith2020", "Verified", "—"],
+        [
+            "[@smith2020]",
+            "Abstract",
+            "Abstract",
+            "design, outcomes",
+            "Partly verified",
+            "Numbers unchecked.",
+        ],
+        ["[@b2021]", "Full text", "Table 1", "n", "Verified", "—"],
+        ["Bibliographic record", "Bibliographic record", "—", "smith2020", "Verified", "—"],
     ]
     assert f"[`data/studies/ab-cd-2021.yaml`]({EDIT})" in page
 
@@ -215,12 +237,24 @@ def test_study_page_without_edit_url_names_the_record() -> None:
     assert "No outcome with a numeric result is recorded for this study." in page
 
 
-def test_verified_study_says_everything_was_checked() -> None:
+def test_verified_study_says_what_everything_was_checked_against() -> None:
     study = make_study()
     page = pages.study_page(study, make_catalog([study]), "")
-    assert '!!! success "Verification status: Verified"' in page
-    assert "Every part of this record was checked against the sources named below." in page
-    assert "Not everything" not in page
+    assert '!!! success "Verification: Checked against the abstract"' in page
+    assert (
+        "Verified: every part of this record was checked against the abstract of the sources "
+        "named below." in "".join(read(page).text)
+    )
+
+
+def test_study_without_adverse_event_data_says_the_checked_sources_report_none() -> None:
+    study = make_study()
+    text = "".join(read(pages.study_page(study, make_catalog([study]), "")).text)
+    assert (
+        "Adverse events: not reported by the checked sources. The abstract has no statement "
+        "on adverse events." in text
+    )
+    assert "Source: [@smith2020], Abstract." in text
 
 
 def test_verification_admonition_lists_what_is_unverified() -> None:
@@ -234,7 +268,8 @@ def test_verification_admonition_lists_what_is_unverified() -> None:
         bibliographic_note="The DOI could not be resolved.",
     )
     page = pages.study_page(study, make_catalog([study]), "")
-    assert '!!! danger "Verification status: Unverified"' in page
+    # No entry names what it was checked against, so nothing counts as checked.
+    assert '!!! danger "Verification: Unverified"' in page
     out = markdown.markdown(page, extensions=EXTENSIONS)
     admonition = out[out.index('<div class="admonition danger">') : out.index("</div>")]
     notes = [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", admonition)]
@@ -246,9 +281,11 @@ def test_verification_admonition_lists_what_is_unverified() -> None:
 
 
 def test_partly_verified_study_is_a_warning() -> None:
-    study = make_study(provenance=(Provenance("smith2020", ("design",), "partial"),))
+    study = make_study(
+        provenance=(Provenance("smith2020", ("design",), "partial", basis="abstract"),)
+    )
     page = pages.study_page(study, make_catalog([study]), "")
-    assert '!!! warning "Verification status: Partly verified"' in page
+    assert '!!! warning "Verification: Checked against the abstract; parts unverified"' in page
 
 
 def test_note_with_apostrophe_and_markup_renders_once_as_text() -> None:
@@ -367,8 +404,9 @@ def _three() -> list[Study]:
             comorbidities=("MDD",),
             comparator="none",
             n=1,
-            provenance=(Provenance("bb2021", ("design",), "partial"),),
+            provenance=(Provenance("bb2021", ("design",), "partial", basis="abstract"),),
             references=("bb2021",),
+            result_category="improvement-reported",
         ),
         make_study(
             "cc-2022",
@@ -398,7 +436,11 @@ def test_characteristics_table_has_one_row_per_study_with_status_badge() -> None
         "Bb 2021 [@bb2021]",
         "Cc 2022 [@cc2022]",
     ]
-    assert [r[-1] for r in rows[1:]] == ["Verified", "Partly verified", "Unverified"]
+    assert [r[-1] for r in rows[1:]] == [
+        "Checked against the abstract",
+        "Checked against the abstract; parts unverified",
+        "Checked against the abstract; parts unverified",
+    ]
     assert rows[2][1:8] == [
         "Case report",
         "N = 1",
@@ -406,9 +448,12 @@ def test_characteristics_table_has_one_row_per_study_with_status_badge() -> None
         "IV ketamine (racemic)",
         "No comparator",
         "—",
-        "Improvement on the primary outcome: Symptoms improved.",
+        "Improvement reported (no primary outcome named): Symptoms improved.",
     ]
-    assert '<span class="review-status review-status--partial">Partly verified</span>' in table
+    assert (
+        '<span class="review-status review-status--partial">'
+        "Checked against the abstract; parts unverified</span>" in table
+    )
     assert "Characteristics of 3 included studies." in table
 
 
@@ -462,8 +507,23 @@ def test_trials_table_links_to_the_registry() -> None:
     assert "(https://www.anzctr.org.au/ACTRN12618001393246.aspx)" in table
     [rows] = read(table).tables
     assert len(rows) == 3
-    assert rows[1][3] == "40" and rows[2][3] == "—"
-    assert rows[1][-1] == "Partly verified"
+    assert rows[0][:5] == ["Registry entry", "Design", "Population", "Intervention", "Target n"]
+    assert rows[1][4] == "40" and rows[2][4] == "—"
+    assert rows[1][-1].startswith("Partly verified")
+
+
+def test_trial_whose_registry_record_was_not_found_gets_no_registry_link() -> None:
+    trial = make_trial("nct04714541", registry_record="not-found")
+    table = pages.trials_table([trial], make_catalog([]))
+    assert "clinicaltrials.gov" not in table
+    assert "NCT04714541 (no registry record found)" in table
+
+
+def test_trials_table_has_no_stray_punctuation() -> None:
+    trial = make_trial("nct01234567", design="Open label.", verification_note="Seen on a page.")
+    [rows] = read(pages.trials_table([trial], make_catalog([]))).tables
+    text = " ".join(rows[1])
+    assert ".;" not in text and ". :" not in text and ".." not in text
 
 
 def test_trials_table_for_no_trial_says_so() -> None:

@@ -182,8 +182,8 @@ def test_trials_and_measures_tables(tmp_path: Path) -> None:
         (
             "[[table characteristics design=rtc]]",
             "unknown design 'rtc' in marker; allowed: rct, randomized-crossover, open-label, "
-            "observational-cohort, retrospective-cohort, case-series, case-report, "
-            "systematic-review, narrative-review, controlled-trial",
+            "observational-cohort, observational, retrospective-cohort, case-series, "
+            "case-report, systematic-review, narrative-review, controlled-trial",
         ),
         ("[[count studies kind=meta]]", "unknown kind 'meta' in marker; allowed: primary, review"),
     ],

@@ -321,7 +321,12 @@ def test_feed_is_an_atom_document(root: Path) -> None:
     build = new_build(root)
     feed = ET.fromstring(build.feed("https://example.org/review/", "Review"))
     assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
-    assert len(feed.findall("{http://www.w3.org/2005/Atom}entry")) == len(STUDIES)
+    ids = [e.findtext("{http://www.w3.org/2005/Atom}id", "") for e in feed]
+    ids = [i for i in ids if i]
+    # One entry per released version (data/versions.yaml), then one per study.
+    versions = [v.version for v in build.project.versions]  # type: ignore[union-attr]
+    assert [i.rsplit("/", 1)[1] for i in ids if ":versions/" in i] == versions
+    assert len([i for i in ids if ":studies/" in i]) == len(STUDIES)
 
 
 def test_front_matter_of_a_crlf_page_is_not_part_of_the_page(root: Path) -> None:
@@ -386,3 +391,35 @@ def test_page_markdown_keeps_what_other_plugins_changed(prepared: SiteBuild) -> 
     link = 'class="citation-ref" href="references/#ref-feder2014"'
     assert text.count(link) == before.count(link) + 1
     assert "[[" not in text and "[@" not in text
+
+
+# --- meta descriptions ---------------------------------------------------------------------
+
+
+def test_description_from_front_matter_is_escaped(root: Path) -> None:
+    build = new_build(root)
+    text, problem = build.description("ptsd.md", 'PTSD "trials" <b>here</b>')
+    assert problem is None
+    assert text == "PTSD &quot;trials&quot; &lt;b&gt;here&lt;/b&gt;"
+
+
+def test_study_page_description_comes_from_its_record(root: Path) -> None:
+    build = new_build(root)
+    build.generated_pages()
+    text, problem = build.description("studies/feder-2014.md", None)
+    assert problem is None and text is not None
+    assert text.startswith("Feder 2014, randomized crossover trial: ")
+
+
+def test_description_that_is_not_text_is_a_problem_with_the_page(root: Path) -> None:
+    build = new_build(root)
+    text, problem = build.description("ptsd.md", ["a", "list"])
+    assert text is None and problem is not None
+    assert problem.format() == (
+        "docs/ptsd.md:1: error: description: must be one line of text "
+        "(quote it in the front matter)"
+    )
+
+
+def test_page_without_description_keeps_the_site_default(root: Path) -> None:
+    assert new_build(root).description("about.md", None) == (None, None)

@@ -78,6 +78,7 @@ def study(study_id: str = "smith-2020", **changes: Any) -> dict[str, Any]:
         "outcomes": [
             {
                 "measure": "CAPS-5",
+                "primary": True,
                 "finding": "Scores fell more with ketamine.",
                 "arms": [{"name": "Ketamine", "n": 10, "events": 6}],
                 "effect": {"measure": "MD", "estimate": -5, "ci_lower": -8, "ci_upper": -2},
@@ -102,10 +103,16 @@ def study(study_id: str = "smith-2020", **changes: Any) -> dict[str, Any]:
                 "overall": "low",
             }
         ],
+        "adverse_events": {
+            "reporting": "reported",
+            "summary": "Transient dissociation.",
+            "source": {"ref": "smith2020", "locator": "Abstract"},
+        },
         "references": ["smith2020", "jones2021"],
         "provenance": [
             {
                 "source": "smith2020",
+                "basis": "abstract",
                 "locator": "Abstract",
                 "covers": ["design"],
                 "status": "verified",
@@ -131,6 +138,7 @@ def review(study_id: str = "brown-2019", **changes: Any) -> dict[str, Any]:
     record["result"]["category"] = "evidence-synthesis"
     record["references"] = ["brown2019"]
     record["provenance"][0]["source"] = "brown2019"
+    record["adverse_events"]["source"]["ref"] = "brown2019"
     for outcome in record["outcomes"]:
         outcome["source"]["ref"] = "brown2019"
     del record["discrepancies"], record["risk_of_bias"]
@@ -812,3 +820,100 @@ def test_risk_of_bias_is_checked_against_its_tool_at_the_value(tmp_path: Path) -
         assert p.line is not None and p.column is not None, p.format()
         line = (tmp_path / p.path).read_text("utf-8").splitlines()[p.line - 1]
         assert line.strip(" -") == expected[p.field.rsplit(".", 1)[-1]], (p.format(), line)
+
+
+# --- issue 13: safety statement, claims and provenance basis --------------------------------
+
+
+def test_adverse_event_statement_is_required(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, study(adverse_events=DELETE))
+    problem = only(problems, "adverse_events")
+    assert problem.message == "required field is missing"
+
+
+@pytest.mark.parametrize("field", ["reporting", "summary", "source"])
+def test_adverse_event_statement_needs_reporting_summary_and_source(
+    tmp_path: Path, field: str
+) -> None:
+    problems = problems_of(tmp_path, study(**{f"adverse_events.{field}": DELETE}))
+    assert only(problems, f"adverse_events.{field}").message == "required field is missing"
+
+
+def test_adverse_event_reporting_names_the_allowed_values(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, study(**{"adverse_events.reporting": "none"}))
+    assert only(problems, "adverse_events.reporting").message == (
+        "text 'none' is not allowed; allowed: reported, none-reported"
+    )
+
+
+def test_adverse_event_source_must_be_a_reference_of_the_record(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, study(**{"adverse_events.source.ref": "brown2019"}))
+    assert only(problems, "adverse_events.source.ref").message == (
+        "adverse-event source 'brown2019' must also be listed in references"
+    )
+
+
+def test_none_reported_cannot_carry_serious_events(tmp_path: Path) -> None:
+    record = study(
+        **{"adverse_events.reporting": "none-reported", "adverse_events.serious": "One death."}
+    )
+    problems = problems_of(tmp_path, record)
+    assert only(problems, "adverse_events.serious").message.startswith(
+        "'serious' given although reporting is 'none-reported'"
+    )
+
+
+def test_none_reported_statement_is_valid(tmp_path: Path) -> None:
+    record = study(
+        **{
+            "adverse_events.reporting": "none-reported",
+            "adverse_events.summary": "The abstract has no statement on adverse events.",
+        }
+    )
+    catalog, problems = check(make_project(tmp_path, [record]))
+    assert problems == [] and catalog is not None
+    safety = catalog.studies[0].adverse_events
+    assert safety is not None and not safety.reported
+
+
+@pytest.mark.parametrize("category", ["improvement", "no-significant-difference"])
+def test_primary_outcome_category_needs_a_primary_outcome(tmp_path: Path, category: str) -> None:
+    record = study(**{"outcomes[0].primary": DELETE, "result.category": category})
+    problem = only(problems_of(tmp_path, record), "result.category")
+    assert problem.message.startswith(f"'{category}' names the primary outcome, but no outcome")
+    assert "improvement-reported" in problem.message
+    assert "no-significant-difference-reported" in problem.message
+    assert problem.line is not None
+
+
+def test_category_claiming_no_hierarchy_needs_no_primary_outcome(tmp_path: Path) -> None:
+    record = study(**{"outcomes[0].primary": DELETE, "result.category": "improvement-reported"})
+    catalog, problems = check(make_project(tmp_path, [record]))
+    assert problems == [] and catalog is not None
+
+
+def test_provenance_must_say_what_was_checked(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, study(**{"provenance[0].basis": DELETE}))
+    assert only(problems, "provenance[0].basis").message == "required field is missing"
+    problems = problems_of(tmp_path / "b", study(**{"provenance[0].basis": "website"}))
+    assert only(problems, "provenance[0].basis").message.startswith(
+        "text 'website' is not allowed; allowed: full-text, abstract, registry-record,"
+    )
+
+
+def test_primary_study_may_say_why_n_is_missing(tmp_path: Path) -> None:
+    record = study(**{"participants.n": DELETE, "participants.n_not_reported": "Not found."})
+    record["participants"].pop("age_years")
+    catalog, problems = check(make_project(tmp_path, [record]))
+    assert problems == [] and catalog is not None
+    assert catalog.studies[0].n is None
+    assert catalog.studies[0].n_not_reported == "Not found."
+
+
+def test_every_real_record_states_adverse_events_with_a_located_source() -> None:
+    for path in sorted((ROOT / "data" / "studies").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        safety = data["adverse_events"]
+        assert safety["reporting"] in ("reported", "none-reported"), path.name
+        assert safety["source"]["ref"] in data["references"], path.name
+        assert safety["source"]["locator"].strip(), path.name

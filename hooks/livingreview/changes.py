@@ -103,7 +103,14 @@ def _days(catalog: Catalog) -> list[_Day]:
     return [days[d] for d in sorted(days, reverse=True)]
 
 
-def whats_new_page(catalog: Catalog, versions: Sequence[Version], feed_href: str = "") -> str:
+def whats_new_page(
+    catalog: Catalog,
+    versions: Sequence[Version],
+    feed_href: str = "",
+    *,
+    releases_md: str = "",
+    condition_feeds: str = "",
+) -> str:
     """Return the Markdown of the generated page ``whats-new.md``.
 
     Args:
@@ -111,6 +118,10 @@ def whats_new_page(catalog: Catalog, versions: Sequence[Version], feed_href: str
         versions: Released versions, newest first (from :func:`load_versions`).
         feed_href: Link to the Atom feed from this page (``feed.xml``), or ``""`` to leave the
             subscription line out (for example when the build writes no feed).
+        releases_md: The versions section computed from snapshots
+            (:func:`.release_views.versions_markdown`); ``""`` shows the plain table of
+            ``versions`` instead.
+        condition_feeds: Markdown links to the per-condition feeds, or ``""``.
 
     Returns:
         The review's versions, then what changed on each date, newest first: studies added,
@@ -136,6 +147,8 @@ def whats_new_page(catalog: Catalog, versions: Sequence[Version], feed_href: str
         current=current_version(versions),
         days=days,
         feed=trusted(f"[Atom feed]({feed_href})") if feed_href else "",
+        releases_md=trusted(releases_md),
+        condition_feeds=trusted(condition_feeds),
     )
 
 
@@ -182,6 +195,8 @@ def atom_feed(
     *,
     author: str = DEFAULT_AUTHOR,
     limit: int | None = None,
+    extra_entries: Sequence[tuple[str, str]] = (),
+    feed_file: str = FEED_FILE,
 ) -> str:
     """Return an Atom 1.0 feed (``feed.xml``) of new and updated studies, newest first.
 
@@ -198,18 +213,22 @@ def atom_feed(
             ``YYYY-MM-DD`` or an RFC 3339 timestamp).
         author: Name of the feed's author.
         limit: Keep at most this many entries (``None`` keeps all).
+        extra_entries: (date, ``<entry>`` XML) to list before the studies: one per version
+            (:func:`.release_views.version_entries`).
+        feed_file: The feed's file name at the site root (its ``id`` and ``self`` link).
 
     Returns:
         The feed as UTF-8 XML text. Each entry has an ``id`` (a ``tag:`` URI), ``title``,
         ``published`` (the added date), ``updated``, an alternate link to the study page
         (``{site_url}studies/<id>/``), a category (the condition) and a text summary.
     """
-    base = site_url if not site_url or site_url.endswith("/") else site_url + "/"
-    authority = urlsplit(base).hostname or FALLBACK_AUTHORITY
+    base, authority = feed_base(site_url)
     studies = feed_entries(catalog, limit)
     updated = _timestamp(studies[0].updated or studies[0].added) if studies else updated_fallback
+    if extra_entries:
+        updated = max(updated, _timestamp(max(date for date, _ in extra_entries)))
     first_added = min((s.added for s in catalog.studies), default=updated_fallback[:10])
-    feed_id = f"{base}{FEED_FILE}" if base else f"tag:{authority},{first_added}:feed"
+    feed_id = f"{base}{feed_file}" if base else f"tag:{authority},{first_added}:{feed_file[:-4]}"
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f"<feed xmlns={_xml_attr(ATOM_NS)}>",
@@ -221,9 +240,16 @@ def atom_feed(
     if base:
         lines.append(f'  <link rel="self" type="application/atom+xml" href={_xml_attr(feed_id)}/>')
     lines.append(f'  <link rel="alternate" type="text/html" href={_xml_attr(base or "./")}/>')
+    lines.extend(entry for _, entry in extra_entries)
     lines.extend(_entry(s, catalog, base, authority) for s in studies)
     lines.append("</feed>")
     return "\n".join(lines) + "\n"
+
+
+def feed_base(site_url: str) -> tuple[str, str]:
+    """Return the base for links in feeds (``""`` or ending in ``/``) and the ``tag:`` authority."""
+    base = site_url if not site_url or site_url.endswith("/") else site_url + "/"
+    return base, urlsplit(base).hostname or FALLBACK_AUTHORITY
 
 
 def _entry(study: Study, catalog: Catalog, base: str, authority: str) -> str:

@@ -52,6 +52,8 @@ class Citer:
     bibliography: Bibliography
     formatter: Formatter
     numbers: dict[str, int] = field(default_factory=dict)
+    #: Verification label by key, (level, text), for references that are not fully checked.
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     _html: dict[str, str] = field(default_factory=dict)
     #: Citations found while numbering, by page text, so rendering does not parse it again.
     _found: dict[str, list[Citation]] = field(default_factory=dict)
@@ -192,6 +194,12 @@ class Citer:
                     if url:
                         links.append(f'<a href="{html.escape(url, quote=True)}">{label}</a>')
             extra = f' <span class="reference-links">{" · ".join(links)}</span>' if links else ""
+            if key in self.labels:
+                level, text = self.labels[key]
+                extra += (
+                    f' <span class="review-status review-status--{html.escape(level)}">'
+                    f"{escape_data(text)}</span>"
+                )
             lines.append(
                 f'<li id="{anchor(key)}" value="{self.numbers[key]}">'
                 f"{self.reference_html(key)}{extra}</li>"

@@ -38,6 +38,7 @@ from .exports import download_markdown
 from .figures import inert
 from .model import STATUS_LABELS, Catalog, Study
 from .pages import study_url
+from .verification import verification_label
 
 #: Source path and URL of the generated page.
 EXPLORER_SRC = "explorer.md"
@@ -129,7 +130,8 @@ def _row(study: Study, catalog: Catalog) -> str:
     elif review:
         n_text += " (review)"
     routes = " ".join(study.routes)
-    status = study.status
+    derived = verification_label(study)
+    status = derived.level
     cells = [
         ("study", f'<a href="../{_attr(study_url(study.id))}">{inert(study.label)}</a>', None),
         ("year", inert(study.year), str(study.year)),
@@ -146,7 +148,7 @@ def _row(study: Study, catalog: Catalog) -> str:
         (
             "status",
             f'<span class="review-status review-status--{_attr(status)}">'
-            f"{inert(STATUS_LABELS.get(status, status))}</span>",
+            f"{inert(derived.short)}</span>",
             str(_STATUS_RANK.get(status, len(_STATUS_RANK))),
         ),
     ]

@@ -15,9 +15,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from .model import Catalog
+from .releases import read_citation
 
 
 def has_git_history(root: Path) -> bool:
@@ -50,30 +49,19 @@ def review_version(root: Path) -> str:
     """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``.
 
     The one place the version is read: the site (footer, ``[[review version]]``) and the PDF
-    both call it. ``CITATION.cff`` is parsed as YAML with every scalar kept as the text written,
-    so an unquoted ``version: 1.10`` is "1.10", not the number 1.1. A file that cannot be
-    parsed gives no version here (the PDF's metadata reports such a file by name).
+    both call it. Both files are read with a parser and the version is kept as the text
+    written, so ``version: 1.10`` is ``"1.10"`` here, on the site and on the PDF cover alike.
     """
-    cff = Path(root) / "CITATION.cff"
-    if cff.is_file():
-        try:
-            # BaseLoader: every scalar stays a string (no floats, dates or booleans).
-            data = yaml.load(cff.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            data = None
-        version = data.get("version") if isinstance(data, dict) else None
-        if isinstance(version, str) and version.strip():
-            return version.strip()
-    pyproject = Path(root) / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project") or {}
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            project = {}
-        version = project.get("version") if isinstance(project, dict) else None
-        if isinstance(version, str) and version.strip():
-            return version.strip()
-    return ""
+    version = read_citation(root).version
+    if version:
+        return version
+    path = Path(root) / "pyproject.toml"
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    value = project.get("version") if isinstance(project, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
 def env_epoch(environ: Mapping[str, str] | None = None) -> int | None:
@@ -89,7 +77,9 @@ def env_epoch(environ: Mapping[str, str] | None = None) -> int | None:
     value = env.get("SOURCE_DATE_EPOCH", "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    # Whole seconds that are a real date (year 9999 at most): no bigger time stamp converts.
+    # isdigit() alone also accepts digits such as "²".
+    if not (value.isascii() and value.isdigit()) or int(value) > 253402300799:
         raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
     return int(value)
 

@@ -8,7 +8,12 @@ Here those forms are kept as the text they are and reported, so nothing is silen
 
 from __future__ import annotations
 
+import errno
+import math
+import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,28 @@ from .errors import Problem, relative_path
 #: Largest input file read, in bytes. A study record is a few kilobytes; anything far larger
 #: is a mistake or an attack (an alias bomb needs no anchors here, but a huge file is slow).
 MAX_FILE_BYTES = 512 * 1024
+
+#: Deepest nesting of mappings and lists in a YAML file. Records nest six levels; a deeper
+#: document is a mistake or an attack (1,200 nested ``[`` exhaust Python's recursion limit).
+MAX_DEPTH = 24
+
+#: Most items in one YAML list or mapping. The longest list in the data has 54 items; the
+#: schemas set tighter ``maxItems`` where a field is shown on a page.
+MAX_ITEMS = 1000
+
+#: Longest text value, in characters. The longest in the data is under 300.
+MAX_TEXT = 5000
+
+#: Most digits in a whole number. Counts are far shorter; Python refuses to convert more
+#: than 4,300 digits, and no field needs a number beyond 64 bits.
+MAX_DIGITS = 18
+
+#: Characters YAML does not allow in a file (C0 controls other than tab and newlines, DEL,
+#: C1 controls other than NEL, surrogates, U+FFFE and U+FFFF). PyYAML raises on them without
+#: a line number, so they are found here first.
+_NOT_PRINTABLE = re.compile(
+    "[^\\x09\\x0a\\x0d\\x20-\\x7e\\x85\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]"
+)
 
 #: A path into a loaded document: mapping keys and sequence indices.
 FieldPath = tuple[str | int, ...]
@@ -90,6 +117,84 @@ def format_field(path: FieldPath) -> str:
     return out
 
 
+def check_input_path(path: Path, root: Path) -> Problem | None:
+    """Return why ``path`` must not be read as an input, or ``None`` when it may be.
+
+    Every reader of an input file asks this first. An input must resolve (following every
+    symlink) to a regular file inside the project root: a symlink to a file elsewhere would
+    publish that file, one to ``/dev/zero`` would be read forever, a FIFO would block the
+    build, and a symlink loop would raise.
+
+    Args:
+        path: The input file, as found under ``root``.
+        root: Project root.
+    """
+    rel = relative_path(path, root)
+    try:
+        resolved = Path(path).resolve(strict=True)
+        base = Path(root).resolve(strict=True)
+        mode = resolved.stat().st_mode
+    except RuntimeError:  # Python 3.11 reports a symlink loop this way
+        return Problem(rel, None, None, "", "symlink loop; cannot read this file")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Problem(rel, None, None, "", "symlink loop; cannot read this file")
+        return Problem(rel, None, None, "", f"cannot read file: {exc.strerror or exc}")
+    if not resolved.is_relative_to(base):
+        return Problem(
+            rel,
+            None,
+            None,
+            "",
+            "a symlink leads outside the project; refusing to read it (copy the file in instead)",
+        )
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        return Problem(rel, None, None, "", f"not a regular file ({kind}); refusing to read it")
+    return None
+
+
+def read_input(
+    path: Path, root: Path, limit: int = MAX_FILE_BYTES
+) -> tuple[bytes | None, list[Problem]]:
+    """Read the bytes of an input file after :func:`check_input_path`, at most ``limit``.
+
+    Args:
+        path: File to read.
+        root: Project root; problems name the file relative to it.
+        limit: Largest size accepted, in bytes.
+
+    Returns:
+        The bytes (``None`` if the file must not or cannot be read) and the problems found.
+    """
+    refused = check_input_path(path, root)
+    if refused is not None:
+        return None, [refused]
+    rel = relative_path(path, root)
+    try:
+        # Read one byte past the limit rather than trust the size from stat: the file may
+        # grow between the two calls.
+        with open(Path(path).resolve(), "rb") as handle:
+            raw = handle.read(limit + 1)
+            size = max(len(raw), os.fstat(handle.fileno()).st_size)
+    except OSError as exc:
+        return None, [Problem(rel, None, None, "", f"cannot read file: {exc.strerror or exc}")]
+    if len(raw) > limit:
+        msg = f"file is {size} bytes; the limit is {limit} bytes"
+        return None, [Problem(rel, 1, None, "", msg)]
+    return raw, []
+
+
 def read_text(path: Path, root: Path) -> tuple[str | None, list[Problem]]:
     """Read a UTF-8 text file, rejecting what no input file should hold.
 
@@ -101,14 +206,9 @@ def read_text(path: Path, root: Path) -> tuple[str | None, list[Problem]]:
         The text (``None`` if it cannot be used) and the problems found.
     """
     rel = relative_path(path, root)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            msg = f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes"
-            return None, [Problem(rel, 1, None, "", msg)]
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(rel, None, None, "", f"cannot read file: {exc.strerror}")]
+    raw, problems = read_input(path, root)
+    if raw is None:
+        return None, problems
     if b"\x00" in raw:
         line, col = _byte_position(raw, raw.index(b"\x00"))
         return None, [Problem(rel, line, col, "", "file contains a NUL byte")]
@@ -165,6 +265,16 @@ def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[Problem]]:
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
         return None, [Problem(rel, 1, None, "", "file is empty; expected a mapping of fields")]
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        code = ord(bad.group())
+        kind = (
+            "a control character" if unicodedata.category(bad.group()) == "Cc" else "a noncharacter"
+        )
+        msg = f"file contains U+{code:04X}, {kind} YAML does not allow; remove it"
+        return None, [Problem(rel, line, col, "", msg)]
     composer = _Composer(text, rel)
     try:
         node = composer.get_single_node()
@@ -179,6 +289,8 @@ def parse_yaml(text: str, rel: str) -> tuple[Document | None, list[Problem]]:
         if "found character '\\t'" in message or _char_at(text, line, col) == "\t":
             message = "tab character used for indentation; indent with spaces"
         return None, [Problem(rel, line, col, "", f"YAML syntax: {message}")]
+    except yaml.YAMLError as exc:  # a reader error has no mark; the check above finds most
+        return None, [Problem(rel, None, None, "", f"YAML syntax: {exc}")]
     finally:
         composer.dispose()
     if node is None:
@@ -241,6 +353,8 @@ class _Composer(_EventParser):
             path = (*path, index.value)
         elif isinstance(index, int):
             path = (*path, index)
+        if len(self._paths) >= MAX_DEPTH:
+            self._refuse(self.peek_event(), f"nested more than {MAX_DEPTH} levels deep")
         self._paths.append(path)
         try:
             return self._compose_checked(parent, index)
@@ -279,10 +393,16 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self.doc.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        items = node.value if isinstance(node.value, list) else []
+        if len(items) > MAX_ITEMS:
+            kind = "mapping" if isinstance(node, yaml.MappingNode) else "list"
+            msg = f"{kind} has {len(items)} items; at most {MAX_ITEMS} are allowed"
+            self._problem(node, path, msg)
+            items = items[:MAX_ITEMS]
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
+            for key_node, value_node in items:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self._problem(key_node, path, "mapping keys must be plain text")
                     continue
@@ -305,11 +425,15 @@ class _Builder:
                 out[key] = self.build(value_node, child)
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i)) for i, item in enumerate(items)]
         return self._scalar(node, path)
 
     def _scalar(self, node: yaml.ScalarNode, path: FieldPath) -> Any:
         text = node.value
+        if len(text) > MAX_TEXT:
+            msg = f"text is {len(text)} characters long; at most {MAX_TEXT} are allowed"
+            self._problem(node, path, msg)
+            return text[:MAX_TEXT]
         if node.style:  # quoted or block scalar: always text (plain is None or "")
             return text
         hint = _yaml11_hint(text)
@@ -320,12 +444,24 @@ class _Builder:
             return None
         if _BOOL.match(text):
             return text.lower() == "true"
+        if _INT.match(text) or _INT_OTHER.match(text):
+            digits = len(text.lstrip("+-"))
+            if digits > MAX_DIGITS:
+                msg = f"number has {digits} digits; at most {MAX_DIGITS} are allowed"
+                self._problem(node, path, msg)
+                return text
         if _INT.match(text):
             return int(text)
         if _INT_OTHER.match(text):
             return int(text, 0)
         if _FLOAT.match(text):
-            return float(text)
+            number = float(text)
+            if not math.isfinite(number):
+                # 1e400 reads as infinity, which passes every "at least" check.
+                msg = f"number {text} is too large to be used; write a finite number"
+                self._problem(node, path, msg)
+                return text
+            return number
         if _FLOAT_SPECIAL.match(text):
             # No field holds infinity or not-a-number, and NaN passes every range check.
             self._problem(

@@ -7,7 +7,8 @@ A marker is ``[[<kind> <what> key=value ...]]`` on any line of a Markdown page:
   ``[[count trials]]``: a number computed from the records at build time, so prose never
   disagrees with the data.
 * ``[[table characteristics condition=eating-disorders]]``: the characteristics-of-included-
-  studies table; ``[[table trials]]``, ``[[table measures]]``.
+  studies table; ``[[table trials]]``, ``[[table measures]]``; ``[[table safety
+  condition=ptsd]]``: adverse events by study.
 * ``[[figure prisma]]`` and the other figures (see :mod:`livingreview.figures`).
 
 Filters: ``condition`` (conditions.yaml id), ``design`` (designs.yaml id), ``kind``

@@ -71,6 +71,8 @@ class Quantity:
     value: float | None = None
     mean: float | None = None
     sd: float | None = None
+    # A ± the source does not label SD or SE: never shown as "mean±SD".
+    spread: float | None = None
     median: float | None = None
     min: float | None = None
     max: float | None = None
@@ -79,6 +81,9 @@ class Quantity:
     def text(self, unit: str = "") -> str:
         """Return the quantity in the usual notation: ``33.3±6.5``, ``2–15``, ``29``."""
         suffix = f" {unit}" if unit else ""
+        if self.mean is not None and self.spread is not None and self.sd is None:
+            mean, spread = format_number(self.mean), format_number(self.spread)
+            return f"{mean}±{spread}{suffix} (mean; ± not labelled SD or SE)"
         if self.mean is not None:
             sd = f"±{format_number(self.sd)}" if self.sd is not None else ""
             return f"{format_number(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
@@ -181,6 +186,24 @@ class Provenance:
     status: str
     locator: str = ""
     note: str = ""
+    #: What was checked: ``abstract``, ``full-text``, ``bibliographic-record``, ...
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class AdverseEvents:
+    """Adverse events as the source reports them, or the statement that it reports none."""
+
+    reporting: str  # "reported" or "none-reported"
+    summary: str
+    source: Source
+    serious: str = ""
+    dropouts: str = ""
+
+    @property
+    def reported(self) -> bool:
+        """Whether the source reports anything on adverse events."""
+        return self.reporting == "reported"
 
 
 @dataclass(frozen=True)
@@ -237,7 +260,7 @@ class Study:
     outcomes: tuple[Outcome, ...]
     result_category: str
     result_summary: str
-    adverse_events: str
+    adverse_events: AdverseEvents | None
     registration: str
     url: str
     discrepancies: tuple[Discrepancy, ...]
@@ -250,6 +273,8 @@ class Study:
     added: str
     updated: str
     author_name: str = ""
+    #: Why a primary study records no n ("not found in the checked sources").
+    n_not_reported: str = ""
 
     @property
     def year(self) -> int:
@@ -309,6 +334,8 @@ class Trial:
     primary_outcome: str = ""
     added: str = ""
     updated: str = ""
+    #: ``checked``, ``aggregator-only`` or ``not-found`` (no registry link is shown then).
+    registry_record: str = ""
 
     @property
     def registry_url(self) -> str:
@@ -530,3 +557,88 @@ class SiteOptions:
     style: str = DEFAULT_STYLE
     repo_url: str = ""
     branch: str = "main"
+
+
+# --- releases (data/versions.yaml, checked in validate/versions.py) -----------------------
+
+
+@dataclass(frozen=True)
+class StudyState:
+    """One study as a snapshot records it."""
+
+    condition: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the review held at one version: studies by id, and the PRISMA counts."""
+
+    studies: Mapping[str, StudyState]
+    prisma: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Release:
+    """One released version, as recorded in ``data/versions.yaml``.
+
+    Attributes:
+        version: ``MAJOR.MINOR.PATCH``.
+        date: Release date, ``YYYY-MM-DD``.
+        trigger: What triggered the version (``""`` when an old entry did not record it).
+        conclusions: ``changed``, ``unchanged`` or ``""`` (not recorded).
+        summary: Free text, or ``""``.
+        snapshot: What the review held, or ``None`` for versions cut before snapshots.
+    """
+
+    version: str
+    date: str
+    trigger: str = ""
+    conclusions: str = ""
+    summary: str = ""
+    snapshot: Snapshot | None = None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A study taken out of the review."""
+
+    id: str
+    date: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LivingMode:
+    """Living-mode parameters (PRISMA-LSR item L1)."""
+
+    status: str
+    basis: str
+    search_schedule: str
+    triggers: str
+    retirement: str
+    last_searched: str
+    search_method: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseLog:
+    """Everything ``data/versions.yaml`` says, validated."""
+
+    releases: tuple[Release, ...] = ()
+    living: LivingMode | None = None
+    removed: tuple[Removal, ...] = ()
+
+    @property
+    def current(self) -> Release | None:
+        """The newest release, or ``None``."""
+        return self.releases[0] if self.releases else None
+
+    def removal(self, study_id: str) -> Removal | None:
+        """Return the removal of a study, if it was removed."""
+        return next((r for r in self.removed if r.id == study_id), None)
+
+
+def versions_from(log: ReleaseLog) -> list[Version]:
+    """Return the released versions of a release log, newest first, in the short form."""
+    return [Version(r.version, r.date, r.summary or r.trigger) for r in log.releases]

@@ -16,12 +16,22 @@ from markupsafe import Markup
 from .exports import download_markdown
 from .model import STATUS_LABELS, Catalog, Effect, Quantity, Study, Term, Trial, format_number
 from .render import escape_data, relative_src, render, trusted
+from .verification import verification_label
 
 #: Source path of the generated page for a study; its URL is ``studies/<id>/``.
 STUDY_DIR = "studies"
 STUDIES_INDEX = "studies/index.md"
 
 _STATUS_ADMONITION = {"verified": "success", "partial": "warning", "unverified": "danger"}
+#: Reader-facing names of provenance bases (``checked against``).
+BASIS_LABELS = {
+    "full-text": "Full text",
+    "abstract": "Abstract",
+    "registry-record": "Registry record",
+    "secondary-source": "A review's description",
+    "bibliographic-record": "Bibliographic record",
+    "not-found": "Nothing found to check",
+}
 
 
 def study_src(study_id: str) -> str:
@@ -79,18 +89,25 @@ class StatusView:
         )
 
     @staticmethod
+    def record_badge(study: Study) -> Markup:
+        """Return a record's badge, its text derived from the provenance entries."""
+        derived = verification_label(study)
+        return trusted(
+            f'<span class="review-status review-status--{derived.level}">'
+            f"{escape_data(derived.short)}</span>"
+        )
+
+    @staticmethod
     def block(study: Study) -> Markup:
-        """Return an admonition stating the record's verification status and what is unchecked."""
-        kind = _STATUS_ADMONITION[study.status]
-        lines = [f'!!! {kind} "Verification status: {STATUS_LABELS[study.status]}"', ""]
-        if study.status == "verified":
-            lines.append(
-                "    Every part of this record was checked against the sources named below."
-            )
-        else:
-            lines.append("    Not everything in this record could be checked against a source:")
+        """Return an admonition stating what the record was checked against and what was not."""
+        derived = verification_label(study)
+        kind = _STATUS_ADMONITION[derived.level]
+        lines = [f'!!! {kind} "Verification: {escape_data(derived.short)}"', ""]
+        lines.append(f"    {escape_data(derived.detail)}")
+        notes = study.unverified_notes()
+        if notes:
             lines.append("")
-            for note in study.unverified_notes():
+            for note in notes:
                 lines.append(f"    - {escape_data(note)}")
         return trusted("\n".join(lines))
 
@@ -118,6 +135,8 @@ def participants_text(s: Study) -> str:
     parts = []
     if s.n is not None:
         parts.append(f"N = {s.n}")
+    elif s.n_not_reported:
+        parts.append("N not reported")
     if s.studies_included is not None:
         parts.append(f"{s.studies_included} studies")
     if s.age_years:
@@ -159,7 +178,7 @@ def study_rows(s: Study, labels: Labels) -> list[tuple[str, str | Markup]]:
         ("Population", s.population),
         ("Setting", s.setting or None),
         ("Country", s.country or None),
-        ("Participants", str(s.n) if s.n is not None else None),
+        ("Participants", str(s.n) if s.n is not None else (s.n_not_reported or None)),
         ("Studies included", str(s.studies_included) if s.studies_included else None),
         (
             "Groups",
@@ -223,6 +242,10 @@ class _StatusContext:
     def label(status: str) -> str:
         return StatusView.label(status)
 
+    @staticmethod
+    def basis(basis: str) -> str:
+        return BASIS_LABELS.get(basis, "Not stated")
+
 
 def _study_link(s: Study, page_src: str) -> Markup:
     return trusted(f"[{escape_data(s.label)}]({relative_src(study_src(s.id), page_src)})")
@@ -244,7 +267,7 @@ def _row(s: Study, labels: Labels, page_src: str) -> dict[str, str | Markup]:
         "comparator": labels.label("comparators", s.comparator),
         "outcomes": outcomes,
         "result": f"{labels.label('result_categories', s.result_category)}: {s.result_summary}",
-        "status": StatusView.badge(s.status),
+        "status": StatusView.record_badge(s),
     }
 
 
@@ -258,6 +281,34 @@ def characteristics_table(studies: Iterable[Study], catalog: Catalog, page_src: 
         "record was checked against its sources; open a study for details."
     )
     return render("characteristics.md.jinja", rows=rows, caption=caption)
+
+
+def safety_rows(studies: Iterable[Study], page_src: str) -> list[dict[str, str | Markup]]:
+    """Return one safety row per study: adverse events, serious events, dropouts, source."""
+    rows = []
+    for s in studies:
+        ae = s.adverse_events
+        if ae is None:
+            continue
+        rows.append(
+            {
+                "study": _study_link(s, page_src),
+                "events": ae.summary if ae.reported else NOT_REPORTED,
+                "serious": ae.serious or NOT_REPORTED,
+                "dropouts": ae.dropouts or NOT_REPORTED,
+                "source": trusted(f"{cite(ae.source.ref)}, {escape_data(ae.source.locator)}"),
+            }
+        )
+    return rows
+
+
+#: A cell the checked sources say nothing about; the table's note spells out what it means.
+NOT_REPORTED = "Not reported"
+
+
+def safety_table(studies: Iterable[Study], catalog: Catalog, page_src: str) -> str:
+    """Return the safety-by-study table for the selected studies ([[table safety]])."""
+    return render("safety.md.jinja", rows=safety_rows(studies, page_src))
 
 
 def studies_index(catalog: Catalog) -> str:
@@ -276,6 +327,9 @@ def trials_table(trials: Iterable[Trial], catalog: Catalog) -> str:
     """Return the registered-trials table."""
 
     def registry_link(t: Trial) -> Markup:
+        # No link for a number whose registry record was never found: it may not exist.
+        if t.registry_record == "not-found":
+            return trusted(f"{escape_data(t.registry_id)} (no registry record found)")
         return trusted(f"[{escape_data(t.registry_id)}]({t.registry_url})")
 
     return render(
@@ -322,6 +376,7 @@ def _direction(term: Term) -> str:
         "higher-is-worse": "Higher is worse",
         "higher-is-better": "Higher is better",
         "not-applicable": "Not applicable",
+        "not-reported": "Not reported by the checked sources",
     }[term.get("direction", "not-applicable")]
 
 

@@ -6,20 +6,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import changes, explorer, figures, history, pages
+from . import changes, explorer, figures, history, pages, release_views, releases
 from .bibliography import Bibliography, load_bibliography
 from .citations.masking import front_matter_end
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
 from .load import read_text
 from .markers import FILTERS, Marker, expand_markers
-from .model import PRISMA_FILE, Catalog, Prisma, Study, Version
-from .validate import check_prisma, load_catalog, load_prisma, load_versions
+from .model import (
+    PRISMA_FILE,
+    Catalog,
+    Prisma,
+    ReleaseLog,
+    Snapshot,
+    Study,
+    Version,
+    versions_from,
+)
+from .validate import check_prisma, load_catalog, load_prisma
+from .validate.docs import check_docs_files, docs_files
 from .validate.markers import marker_filter_problem
+from .validate.versions import check_release_log, load_release_log, release_warnings
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,16 @@ class Project:
     bibliography: Bibliography
     prisma: Prisma | None = None
     versions: tuple[Version, ...] = ()
+    #: ``data/versions.yaml`` in full: releases with snapshots, living mode, removals.
+    release_log: ReleaseLog = field(default_factory=ReleaseLog)
+    #: Hash of every study record by id (what a release snapshot records).
+    record_hashes: Mapping[str, str] = field(default_factory=dict)
+    #: Problems that do not stop the build by themselves (a strict build fails on them).
+    warnings: tuple[Problem, ...] = ()
+
+    def snapshot(self) -> Snapshot:
+        """Return what the review holds now, in the form a release records."""
+        return releases.current_snapshot(self.catalog, self.record_hashes, self.prisma)
 
 
 def load_project(root: Path) -> Project:
@@ -52,21 +74,27 @@ def load_project(root: Path) -> Project:
     prisma = None
     # The PRISMA flow is optional (a fixture may have none); when present its counts must
     # agree with the records, or the build fails.
-    if (root / PRISMA_FILE).exists():
+    if os.path.lexists(root / PRISMA_FILE):
         prisma, found = load_prisma(root)
         problems.extend(found)
         if prisma is not None and catalog is not None:
             problems.extend(check_prisma(prisma, catalog))
-    versions, found = load_versions(root)
+    log, found = load_release_log(root)
     problems.extend(found)
+    if log is not None:
+        problems.extend(check_release_log(root, log))
     if problems or catalog is None:
         raise ProblemsFound(problems)
+    assert log is not None
     return Project(
         root=root,
         catalog=catalog,
         bibliography=bibliography,
         prisma=prisma,
-        versions=tuple(versions),
+        versions=tuple(versions_from(log)),
+        release_log=log,
+        record_hashes=releases.record_hashes(root, catalog),
+        warnings=tuple(release_warnings(root, log)),
     )
 
 
@@ -96,9 +124,12 @@ def check_docs(project: Project, docs_dir: Path) -> list[Problem]:
 
     Used by ``scripts/validate.py``; the build runs the same checks on the same functions.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = check_docs_files(docs_files(docs_dir), project.root)
+    refused = {p.path for p in problems}
     generated = set(generated_sources(project.catalog))
     for path in sorted(docs_dir.rglob("*.md")):
+        if relative_path(path, project.root) in refused:
+            continue
         src = path.relative_to(docs_dir).as_posix()
         rel = relative_path(path, project.root)
         if src in generated:
@@ -164,6 +195,9 @@ def _table_marker(ctx: MarkerContext, marker: Marker) -> str | None:
         return pages.trials_table(trials, catalog)
     if marker.what == "measures":
         return pages.measures_table(catalog, ctx.page_src)
+    if marker.what == "safety":
+        studies = select_studies(catalog, marker.filters)
+        return pages.safety_table(studies, catalog, ctx.page_src)
     return None
 
 
@@ -172,6 +206,13 @@ def _review_marker(ctx: MarkerContext, marker: Marker) -> str | None:
         return history.last_updated(ctx.project.catalog)
     if marker.what == "version":
         return history.review_version(ctx.project.root) or "unversioned"
+    if marker.what == "last-searched":
+        living = ctx.project.release_log.living
+        return living.last_searched if living else "not recorded"
+    if marker.what == "living-mode":
+        return release_views.living_mode_markdown(ctx.project.release_log) or (
+            "No living-mode plan is recorded in data/versions.yaml."
+        )
     return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,31 @@ def escape_data(value: Any) -> str:
     if text.startswith("-"):
         text = "&#45;" + text[1:]
     return _ORDERED_ITEM.sub(r"\1&#46;", text, count=1)
+
+
+#: What a page title handed to the theme may not hold, and what is shown instead. The theme
+#: writes ``page.meta.title`` into ``<title>`` unescaped and ``page.title`` through
+#: ``striptags``, which un-escapes ``&lt;``: no escaping survives, so the characters go.
+_TITLE_CHARS = str.maketrans(
+    {"<": "\u2039", ">": "\u203a", "&": "+", '"': "\u201d", "'": "\u2019", "`": "\u2019"}
+)
+
+
+def plain_title(title: str | None) -> str:
+    """Return a page title as plain text that stays inert in every place the theme puts it.
+
+    Args:
+        title: The title as MkDocs found it: HTML text (``&lt;`` for ``<``) from the first
+            heading, or the front matter's ``title``.
+
+    Returns:
+        The title's text with ``<`` and ``>`` shown as ``‹ ›``, ``&`` as ``+`` and quotes as
+        typographic quotes; control characters and runs of white space become one space.
+        It is safe raw, escaped, in an attribute, and after ``striptags``.
+    """
+    text = html.unescape(title or "")
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    return " ".join(text.translate(_TITLE_CHARS).split())
 
 
 def escape_attr(value: Any) -> str:

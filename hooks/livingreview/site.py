@@ -6,11 +6,11 @@ the adapter passes plain strings (source paths, URLs, Markdown) and gets plain s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import changes, explorer, exports, pages
+from . import changes, explorer, exports, meta, pages, release_views, releases
 from .bibliography import Formatter
 from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
@@ -27,6 +27,7 @@ from .project import (
 )
 from .validate import schema_validator
 from .validate.options import check_site_options, read_site_options
+from .verification import reference_labels
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class SiteBuild:
         self.project = load_project(self.root)
         formatter = Formatter(self.project.bibliography, style=settings.style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
+        self.citer.labels = reference_labels(self.project.catalog)
 
     def _edit_link(self, record: str) -> str:
         repo, branch = self.settings.repo_url, self.settings.branch
@@ -100,9 +102,7 @@ class SiteBuild:
             pages.STUDIES_INDEX: lambda: pages.studies_index(catalog),
             REFERENCES_SRC: lambda: "# References\n",
             explorer.EXPLORER_SRC: lambda: explorer.explorer_page(catalog),
-            changes.WHATS_NEW_SRC: lambda: changes.whats_new_page(
-                catalog, self.project.versions if self.project else (), feed_href=changes.FEED_FILE
-            ),
+            changes.WHATS_NEW_SRC: self._whats_new,
         }
         studies = {pages.study_src(s.id): s for s in catalog.studies}
         out = []
@@ -131,12 +131,73 @@ class SiteBuild:
             for name, text in contents.items()
         ]
 
-    def feed(self, site_url: str, title: str) -> str:
-        """Return the Atom feed of new and updated studies (``feed.xml``)."""
+    def _whats_new(self) -> str:
         assert self.project is not None
+        project = self.project
+        versions_md = release_views.versions_markdown(
+            project.catalog,
+            project.release_log,
+            project.snapshot(),
+            flow=project.prisma is not None,
+            page_src=changes.WHATS_NEW_SRC,
+        )
+        return changes.whats_new_page(
+            project.catalog,
+            project.versions,
+            feed_href=changes.FEED_FILE,
+            releases_md=versions_md,
+            condition_feeds=release_views.feed_links(project.catalog, changes.WHATS_NEW_SRC),
+        )
+
+    def feed(self, site_url: str, title: str) -> str:
+        """Return the Atom feed of versions and of new and updated studies (``feed.xml``)."""
+        return self.feeds(site_url, title)[changes.FEED_FILE]
+
+    def feeds(self, site_url: str, title: str) -> dict[str, str]:
+        """Return every feed by file name: ``feed.xml`` and one per condition."""
+        assert self.project is not None
+        catalog, log = self.project.catalog, self.project.release_log
         versions = self.project.versions
         fallback = versions[0].date if versions else "1970-01-01"
-        return changes.atom_feed(self.project.catalog, site_url, title, fallback)
+        base, authority = changes.feed_base(site_url)
+        out = {
+            changes.FEED_FILE: changes.atom_feed(
+                catalog,
+                site_url,
+                title,
+                fallback,
+                extra_entries=release_views.version_entries(catalog, log, base, authority),
+            )
+        }
+        for condition, label, name in release_views.condition_feeds(catalog):
+            subset = replace(
+                catalog,
+                studies=tuple(s for s in catalog.studies if s.condition == condition),
+                trials=tuple(t for t in catalog.trials if t.condition == condition),
+            )
+            entries = release_views.version_entries(catalog, log, base, authority, condition)
+            out[name] = changes.atom_feed(
+                subset,
+                site_url,
+                f"{title}: {label}",
+                fallback,
+                extra_entries=entries,
+                feed_file=name,
+            )
+        return out
+
+    def warnings(self) -> list[Problem]:
+        """Return the warnings found while loading (a strict build fails on them)."""
+        assert self.project is not None
+        return list(self.project.warnings)
+
+    def cite_this_version(self) -> dict[str, Any]:
+        """Return what the foot of every page says about the version shown."""
+        assert self.project is not None
+        citation = releases.read_citation(self.root)
+        return release_views.cite_this_version(
+            citation, self.project.release_log, self.project.snapshot()
+        )
 
     def collision(self, src: str, existing: str | None) -> Problem:
         """Return the problem for a hand-written page at a generated page's path."""
@@ -152,6 +213,31 @@ class SiteBuild:
     def record_for(self, src: str) -> str | None:
         """Return the data file behind a generated page, if any."""
         return self._records.get(src)
+
+    def description(self, src: str, given: object) -> tuple[str | None, Problem | None]:
+        """Return a page's escaped meta description and a problem if the given one is not text.
+
+        Args:
+            src: The page's source path inside ``docs/``.
+            given: ``description`` from the page's front matter, or ``None``.
+        """
+        assert self.project is not None
+        if given is None:
+            record = self.record_for(src)
+            studies = [s for s in self.project.catalog.studies if s.path == record]
+            if studies:
+                design = self.project.catalog.vocab("designs").label(studies[0].design)
+                given = meta.study_description(studies[0], design)
+            else:
+                given = meta.GENERATED.get(src)
+            if given is None:
+                return None, None
+        text = meta.inert_description(given)
+        if text is None:
+            where = relative_path(self.docs_dir / src, self.root)
+            msg = "must be one line of text (quote it in the front matter)"
+            return None, Problem(where, 1, None, "description", msg)
+        return text, None
 
     def edit_url(self, repo_url: str, edit_uri: str, record: str) -> str:
         """Return the URL that opens a record for editing in the repository."""

@@ -348,9 +348,11 @@ def _study(
     provenance = []
     for j, ref in enumerate(refs[:2]):
         status = rng.choice(("verified", "verified", "partial", "unverified"))
+        locator = rng.choice(("Abstract", "Methods", "Results", "Table 2"))
         item: dict[str, Any] = {
             "source": ref,
-            "locator": rng.choice(("Abstract", "Methods", "Results", "Table 2")),
+            "basis": "abstract" if locator == "Abstract" else "full-text",
+            "locator": locator,
             "covers": covers[j::2],
             "status": status,
         }
@@ -384,8 +386,20 @@ def _study(
     comorbidities = [c["id"] for c in vocabs["comorbidities"]]
     if rng.random() < 0.4:
         record["comorbidities"] = rng.sample(comorbidities, rng.randint(1, 2))
+    # Every record states its adverse events (the schema requires it); half say the source
+    # reports none.
     if rng.random() < 0.5:
-        record["adverse_events"] = _sentence(rng, 12)
+        record["adverse_events"] = {
+            "reporting": "reported",
+            "summary": _sentence(rng, 12),
+            "source": {"ref": refs[0], "locator": "Abstract"},
+        }
+    else:
+        record["adverse_events"] = {
+            "reporting": "none-reported",
+            "summary": "The abstract has no statement on adverse events.",
+            "source": {"ref": refs[0], "locator": "Abstract"},
+        }
     return record
 
 

@@ -53,7 +53,15 @@ escape data in its HTML output (see :func:`_citeproc_source`); both are handled 
 from __future__ import annotations
 
 from .entries import Bibliography, Entry
-from .fields import CSL_TYPES, MONTH_NAMES, NAME_FIELDS, VERBATIM_FIELDS
+from .fields import (
+    CSL_TYPES,
+    MAX_BIB_BYTES,
+    MAX_CROSSREF_DEPTH,
+    MAX_FIELD_CHARS,
+    MONTH_NAMES,
+    NAME_FIELDS,
+    VERBATIM_FIELDS,
+)
 from .formatting import LOCATOR_LABELS, Formatter, narrative_name
 from .parse import clear_cache, load_bibliography, parse_bibtex_bytes
 from .styles import bundled_style_names
@@ -61,6 +69,9 @@ from .styles import bundled_style_names
 __all__ = [
     "CSL_TYPES",
     "LOCATOR_LABELS",
+    "MAX_BIB_BYTES",
+    "MAX_CROSSREF_DEPTH",
+    "MAX_FIELD_CHARS",
     "MONTH_NAMES",
     "NAME_FIELDS",
     "VERBATIM_FIELDS",

@@ -44,6 +44,14 @@ NAME_FIELDS: Mapping[str, str] = MappingProxyType(
 #: Block types that are not references.
 NON_ENTRY_TYPES = frozenset({"comment", "string", "preamble"})
 
+#: Largest ``.bib`` file read, in bytes (like the YAML cap; the real file is about 12 KB).
+MAX_BIB_BYTES = 2 * 1024 * 1024
+#: Longest field value after ``@string`` expansion. Nine levels of ten-fold macros would
+#: otherwise expand to a gigabyte, and a long title is repeated in every citation tooltip.
+MAX_FIELD_CHARS = 10_000
+#: Longest ``crossref`` chain (a book in a series in a collection is three).
+MAX_CROSSREF_DEPTH = 8
+
 #: English month names: BibTeX's built-in month macros (``month = jan``), as plain.bst
 #: defines them, and dates printed without depending on the machine's locale (the PDF cover).
 MONTH_NAMES = (

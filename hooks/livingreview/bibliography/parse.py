@@ -16,6 +16,7 @@ from bibtexparser import model as bpmodel
 
 from ..cache import ContentCache
 from ..errors import Problem, relative_path, sort_problems
+from ..load import read_input
 from .csl import (
     SENTENCE_CASE_FIELDS,
     build_csl,
@@ -28,6 +29,9 @@ from .entries import Bibliography, Entry
 from .fields import (
     BOOKLIKE_PARENTS,
     BUILTIN_MACROS,
+    MAX_BIB_BYTES,
+    MAX_CROSSREF_DEPTH,
+    MAX_FIELD_CHARS,
     NAME_FIELDS,
     NO_SPACE_FIELDS,
     NON_ENTRY_TYPES,
@@ -68,9 +72,12 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
         raise: an unreadable file gives an empty bibliography and one problem.
     """
     rel = relative_path(path, root)
+    # The loader's one path check (inside the project, a regular file) and a size cap.
+    data, refused = read_input(Path(path), Path(root), MAX_BIB_BYTES)
+    if data is None:
+        return Bibliography(rel, {}), refused
     try:
         resolved = Path(path).resolve()
-        data = resolved.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return Bibliography(rel, {}), [Problem(rel, None, None, "", f"cannot read file: {reason}")]
@@ -235,6 +242,7 @@ class _Builder:
     def _define_macro(self, block: bpmodel.String) -> None:
         line = _line(block)
         value, undefined = _resolve_value(block.value, self._macros)
+        value = self._capped(value, line, f"@string {block.key}")
         for name in undefined:
             self._problem(line, f"@string {block.key}", f"undefined @string macro '{name}'")
         self._macros[block.key.strip().lower()] = value
@@ -260,6 +268,7 @@ class _Builder:
                     "only the first is used",
                 )
             value, undefined = _resolve_value(copies[0].value, self._macros)
+            value = self._capped(value, line, f"{key}.{name}")
             for macro in undefined:
                 self._problem(
                     line,
@@ -269,6 +278,15 @@ class _Builder:
                 )
             fields[name] = value
         return _RawEntry(key=key, entry_type=entry.entry_type.lower(), line=line, fields=fields)
+
+    def _capped(self, value: str, line: int | None, where: str) -> str:
+        """Return ``value``, cut to :data:`MAX_FIELD_CHARS` with a problem if it is longer."""
+        if len(value) <= MAX_FIELD_CHARS:
+            return value
+        self._problem(
+            line, where, f"value is over {MAX_FIELD_CHARS} characters (after @string expansion)"
+        )
+        return value[:MAX_FIELD_CHARS]
 
     def _report_duplicate_key(self, raw: _RawEntry, first_key: str, first_line: int) -> None:
         if first_key == raw.key:
@@ -315,7 +333,13 @@ class _Builder:
         target = fields.get("crossref", "").strip()
         if target:
             parent = by_lower.get(target.lower())
-            if parent is None:
+            if len(chain) >= MAX_CROSSREF_DEPTH:
+                self._problem(
+                    raw.line,
+                    f"{raw.key}.crossref",
+                    f"crossref chain is deeper than {MAX_CROSSREF_DEPTH} entries",
+                )
+            elif parent is None:
                 self._problem(
                     raw.line,
                     f"{raw.key}.crossref",
@@ -536,6 +560,7 @@ def _resolve_value(expression: str, macros: Mapping[str, str]) -> tuple[str, lis
     text = expression.strip()
     parts: list[str] = []
     undefined: list[str] = []
+    total = counted = 0
     i, n = 0, len(text)
     while i < n:
         char = text[i]
@@ -562,6 +587,11 @@ def _resolve_value(expression: str, macros: Mapping[str, str]) -> tuple[str, lis
                 undefined.append(token)
                 parts.append(token)
             i = end
+        if len(parts) > counted:
+            total += len(parts[-1])
+            counted = len(parts)
+        if total > MAX_FIELD_CHARS:
+            break  # the caller reports it; expanding further could take gigabytes
     return "".join(parts), undefined
 
 

@@ -19,6 +19,7 @@ from ..citing import REFERENCES_URL
 from ..history import env_epoch, review_version
 from ..manifest import read_manifest
 from ..pages import STUDY_DIR, study_url
+from ..releases import read_citation
 from .errors import PdfError
 
 #: Name of the PDF in the built site (the "Download PDF" link points here).
@@ -181,6 +182,8 @@ class Metadata:
         url: Where the review lives online (``site_url``, CFF ``url`` or ``repo_url``).
         notice: Licence and disclaimer line (``copyright``).
         cite_title: Title in the citation (CFF ``title``, else :attr:`title`).
+        released: Release date of the version (CFF ``date-released``), ``YYYY-MM-DD``.
+        doi: The review's DOI (CFF ``doi``), if it has one.
     """
 
     title: str
@@ -193,6 +196,8 @@ class Metadata:
     url: str = ""
     notice: str = ""
     cite_title: str = ""
+    released: str = ""
+    doi: str = ""
 
     @property
     def moment(self) -> datetime:
@@ -214,9 +219,12 @@ class Metadata:
         """How to cite this version of the review."""
         parts = [", ".join(self.authors) or "Anonymous", self.cite_title or self.title]
         if self.version:
-            parts.append(f"Version {self.version}")
+            released = f" (released {self.released})" if self.released else ""
+            parts.append(f"Version {self.version}{released}")
         parts.append(self.date)
         text = ". ".join(p.rstrip(".") for p in parts) + "."
+        if self.doi:
+            text += f" doi:{self.doi}"
         return f"{text} {self.url}" if self.url else text
 
 
@@ -237,7 +245,9 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
     keywords = cff.get("keywords") or project.get("keywords") or review.get("keywords") or []
     if not keywords:
         keywords = ["living evidence review", title]
+    # One reader for the version (CFF, else pyproject.toml), kept as written: "1.10" not 1.1.
     version = review_version(root)
+    cited = read_citation(root)
     theme = config.get("theme") or {}
     lang = str((theme.get("language") if isinstance(theme, dict) else None) or "en")
     url = str(config.get("site_url") or cff.get("url") or config.get("repo_url") or "").strip()
@@ -252,6 +262,8 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
         url=url,
         notice=" ".join(str(config.get("copyright") or "").split()),
         cite_title=str(cff.get("title") or ""),
+        released=cited.date_released,
+        doi=cited.doi,
     )
 
 

@@ -6,17 +6,18 @@ Vocabulary terms, reference keys, dates, numbers and ranges.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ..errors import Problem
+from ..errors import Problem, ProblemsFound
 from ..history import env_epoch
-from ..load import Document, FieldPath, format_field
+from ..load import Document, FieldPath
 from ..model import (
     Vocabulary,
 )
-from .schema import did_you_mean
+from .schema import did_you_mean, problem_at
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -35,14 +36,24 @@ class KeySet(Protocol):
 
 
 def today() -> dt.date:
-    """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` for reproducible builds.
+
+    Raises:
+        ProblemsFound: When ``SOURCE_DATE_EPOCH`` is set but is not a usable time stamp.
+    """
     try:
         epoch = env_epoch()
-    except ValueError:
-        epoch = None  # not a date the records can be checked against: use the clock
-    if epoch is not None:
+        if epoch is None:
+            return dt.date.today()
         return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date()
-    return dt.date.today()
+    except (ValueError, OverflowError, OSError):
+        value = os.environ.get("SOURCE_DATE_EPOCH", "")
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        msg = (
+            f"SOURCE_DATE_EPOCH '{shown}' is not a usable time stamp; set it to whole seconds "
+            "since 1970 (git log -1 --format=%ct) or unset it"
+        )
+        raise ProblemsFound([Problem("SOURCE_DATE_EPOCH", None, None, "", msg)]) from None
 
 
 # --- cross-checks --------------------------------------------------------------------------
@@ -66,12 +77,6 @@ def walk_fields(data: Any, spec: str) -> list[tuple[FieldPath, Any]]:
                 nxt.append(((*path, name), child))
         results = nxt
     return results
-
-
-def problem_at(doc: Document, path: FieldPath, message: str) -> Problem:
-    """Return a problem located at a field of a loaded document."""
-    line, col = doc.position(path)
-    return Problem(doc.path, line, col, format_field(path), message)
 
 
 def check_terms(
@@ -208,3 +213,57 @@ def check_numbers(doc: Document, problems: list[Problem]) -> None:
             isinstance(v, (int, float)) and v <= 0 for v in (lo, hi, est)
         ):
             problems.append(problem_at(doc, path, "a risk ratio and its interval must be positive"))
+    for spec, (low, high) in _PLAUSIBLE.items():
+        for path, obj in walk_fields(data, spec):
+            values = obj.items() if isinstance(obj, dict) else [("", obj)]
+            for key, value in values:
+                number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if number and not low <= value <= high:
+                    where = (*path, key) if key else path
+                    msg = f"number {value} is implausible here; expected {low} to {high}"
+                    problems.append(problem_at(doc, where, msg))
+
+
+#: Plausible range of numeric fields, by field spec (a mapping's numbers are each checked).
+#: Values outside are typing slips (years for months, a missing decimal point).
+_PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "participants.age_years": (0, 120),
+    "participants.illness_duration_years": (0, 120),
+    "intervention.sessions": (0, 1000),
+    "intervention.session_minutes": (0, 1440),
+    "intervention.dose": (0, 10_000),
+}
+
+#: Range of a ratio (log scale) effect and its interval: beyond it the interval spans more
+#: than eight orders of magnitude, which no study reports and no axis can show.
+_RATIO_RANGE = (1e-4, 1e4)
+#: Range of a difference (linear scale) effect and its interval.
+_DIFFERENCE_RANGE = (-1e4, 1e4)
+
+
+def check_effect_ranges(
+    doc: Document, measures: Vocabulary | None, problems: list[Problem]
+) -> None:
+    """Report an effect or interval bound that no forest plot axis can draw.
+
+    A measure on a log scale (its term in ``effect_measures.yaml`` says ``scale: log``) must
+    be positive, which the risk-ratio check reports; here its bounds are kept to eight orders
+    of magnitude, and a difference to +-10,000.
+    """
+    for path, effect in walk_fields(doc.data, "outcomes[].effect"):
+        measure = effect.get("measure")
+        log = (
+            measures is not None
+            and measure in measures
+            and (measures[measure].get("scale") == "log")
+        )
+        low, high = _RATIO_RANGE if log else _DIFFERENCE_RANGE
+        for key in ("estimate", "ci_lower", "ci_upper"):
+            value = effect.get(key)
+            if log and isinstance(value, (int, float)) and value <= 0:
+                continue  # reported as not positive
+            if isinstance(value, (int, float)) and not low <= value <= high:
+                msg = (
+                    f"number {value} is implausible for this measure; expected {low:g} to {high:g}"
+                )
+                problems.append(problem_at(doc, (*path, key), msg))

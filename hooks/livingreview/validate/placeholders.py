@@ -38,6 +38,15 @@ HINTS: Mapping[str, str] = {
         "what is not verified and why (delete the note when the status is verified)"
     ),
     "result.summary": "the study's main result in one sentence, in your own words",
+    "adverse_events.summary": (
+        "the adverse events as the source reports them, in your own words; with reporting "
+        "'none-reported', say what was checked and found silent (for example 'The abstract "
+        "has no statement on adverse events')"
+    ),
+    "adverse_events.source.locator": (
+        "where in the source the adverse-event statement (or its absence) is, for example "
+        "'Abstract'"
+    ),
     "bibliographic.note": (
         "which bibliographic details could not be confirmed (delete the note when the status "
         "is verified)"

@@ -38,7 +38,7 @@ def load_prisma(root: Path) -> tuple[Prisma | None, list[Problem]]:
     root = Path(root)
     path = root / PRISMA_FILE
     rel = relative_path(path, root)
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):  # a FIFO or symlink there is reported
         msg = "file not found; the PRISMA flow diagram ([[figure prisma]]) is drawn from it"
         return None, [Problem(rel, None, None, "", msg)]
     doc, problems = load_yaml(path, root)

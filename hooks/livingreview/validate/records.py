@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 from ..errors import Problem, relative_path
 from ..load import Document, load_yaml
 from ..model import (
+    AdverseEvents,
     Arm,
     Catalog,
     Discrepancy,
@@ -30,12 +32,14 @@ from .checks import (
     ZERO_WIDTH,
     KeySet,
     check_dates,
+    check_effect_ranges,
     check_keys,
     check_numbers,
     check_terms,
     problem_at,
     walk_fields,
 )
+from .evidence import check_evidence_claims
 from .placeholders import todo_problems
 from .rob import check_risk_of_bias
 from .schema import schema_problems, schema_validator, shown_name
@@ -222,7 +226,7 @@ def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabul
 def _load_glossary(root: Path, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
     """Load ``data/glossary.yaml`` (optional): abbreviation -> definition, unique."""
     path = root / "data" / "glossary.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):  # a dangling symlink or FIFO is reported, not skipped
         return ()
     doc, found = load_yaml(path, root)
     problems.extend(found)
@@ -294,18 +298,21 @@ def _check_study(
             "outcomes[].source.ref",
             "discrepancies[].values[].source.ref",
             "risk_of_bias[].source.ref",
+            "adverse_events.source.ref",
         ),
         keys,
         problems,
     )
     check_dates(doc, problems)
     check_numbers(doc, problems)
+    check_effect_ranges(doc, vocabularies.get("effect_measures"), problems)
+    check_evidence_claims(doc, vocabularies, problems)
     check_risk_of_bias(doc, vocabularies, problems)
     designs = vocabularies.get("designs")
     primary = (
         designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
     )
-    if primary and "n" not in data["participants"]:
+    if primary and not {"n", "n_not_reported"} & set(data["participants"]):
         problems.append(
             problem_at(
                 doc,
@@ -380,6 +387,18 @@ def _author_name(keys: KeySet, data: dict[str, Any]) -> str:
     return family if folded and folded == data["id"].rsplit("-", 1)[0] else ""
 
 
+def _adverse_events(raw: dict[str, Any] | None) -> AdverseEvents | None:
+    if not raw:
+        return None
+    return AdverseEvents(
+        reporting=raw["reporting"],
+        summary=raw["summary"],
+        source=_source(raw["source"]),
+        serious=raw.get("serious", ""),
+        dropouts=raw.get("dropouts", ""),
+    )
+
+
 def _build_study(doc: Document, author_name: str = "") -> Study:
     d = doc.data
     pop, part, inter, res = d["population"], d["participants"], d["intervention"], d["result"]
@@ -433,7 +452,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
         outcomes=tuple(outcomes),
         result_category=res["category"],
         result_summary=res["summary"],
-        adverse_events=d.get("adverse_events", ""),
+        adverse_events=_adverse_events(d.get("adverse_events")),
         registration=d.get("registration", ""),
         url=d.get("url", ""),
         discrepancies=tuple(
@@ -448,6 +467,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
                 status=p["status"],
                 locator=p.get("locator", ""),
                 note=p.get("note", ""),
+                basis=p.get("basis", ""),
             )
             for p in d["provenance"]
         ),
@@ -463,6 +483,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
         added=d["added"],
         updated=d["updated"],
         author_name=author_name,
+        n_not_reported=part.get("n_not_reported", ""),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -12,17 +13,31 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from ..errors import Problem
-from ..load import Document, FieldPath, format_field
+from ..errors import Problem, ProblemsFound, relative_path
+from ..load import Document, FieldPath, check_input_path, format_field
 
 # --- loading -------------------------------------------------------------------------------
 
 
-#: Draft 2020-12 with one change: ``integer`` means a whole number written without a
-#: fraction. The standard type accepts ``41.0`` (and ``1e3``), which the loader reads as a
+def _full_pattern(
+    _validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
+) -> Iterable[ValidationError]:
+    r"""``pattern``, matched against the whole text.
+
+    JSON Schema matches with a search, and Python's ``$`` also matches before a final
+    newline, so ``feder-2014\n`` would pass ``^...$`` as an id, a file name and a URL part.
+    """
+    if isinstance(instance, str) and not re.fullmatch(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12 with two changes. ``integer`` means a whole number written without a
+#: fraction: the standard type accepts ``41.0`` (and ``1e3``), which the loader reads as a
 #: float; such a value would then slip past every cross-check that compares counts as ints.
+#: ``pattern`` must match the whole text (:func:`_full_pattern`).
 _StrictValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
+    validators={"pattern": _full_pattern},
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
     ),
@@ -37,9 +52,25 @@ def _schema_validator(path: str, mtime_ns: int) -> jsonschema.Draft202012Validat
 
 
 def schema_validator(root: Path, name: str) -> jsonschema.Draft202012Validator:
-    """Return the validator for ``data/schema/<name>.schema.json`` (cached while unchanged)."""
+    """Return the validator for ``data/schema/<name>.schema.json`` (cached while unchanged).
+
+    Raises:
+        ProblemsFound: When the schema is missing, unsafe to read, or not a valid schema;
+            nothing can be checked against it.
+    """
     path = root / "data" / "schema" / f"{name}.schema.json"
-    return _schema_validator(str(path), path.stat().st_mtime_ns)
+    rel = relative_path(path, root)
+    refused = check_input_path(path, root)
+    if refused is not None:
+        if refused.message.startswith("cannot read file"):
+            msg = "schema file is missing or unreadable; restore it from the repository"
+            refused = Problem(rel, None, None, "", msg)
+        raise ProblemsFound([refused])
+    try:
+        return _schema_validator(str(path), path.stat().st_mtime_ns)
+    except (ValueError, jsonschema.SchemaError) as exc:
+        msg = f"not a usable JSON Schema: {str(exc).splitlines()[0]}"
+        raise ProblemsFound([Problem(rel, None, None, "", msg)]) from None
 
 
 def shown_name(name: str) -> str:
@@ -71,7 +102,47 @@ def schema_problems(
                 continue
             problems.append(problem)
             found = True
+    for problem in _value_problems(doc):
+        if problem.field not in reported:
+            problems.append(problem)
+            found = True
     return found
+
+
+#: Largest magnitude of any number in any input file. Counts, ages, doses and effects are all
+#: far smaller; 1e308 is finite, but an interval of +-1e308 overflows every axis it is drawn on.
+MAX_MAGNITUDE = 1_000_000
+
+
+def _value_problems(doc: Document) -> list[Problem]:
+    """Return problems no schema keyword expresses for every value: blank text, huge numbers.
+
+    Text that is only whitespace passes ``minLength`` and would be published as nothing.
+    """
+    out: list[Problem] = []
+    stack: list[tuple[FieldPath, Any]] = [((), doc.data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
+        elif isinstance(value, str) and value and not value.strip():
+            out.append(problem_at(doc, path, "text is blank; write the text or remove the field"))
+        elif (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and abs(value) > MAX_MAGNITUDE
+        ):
+            msg = f"number {value} is implausibly large; at most {MAX_MAGNITUDE:,} in size"
+            out.append(problem_at(doc, path, msg))
+    return out
+
+
+def problem_at(doc: Document, path: FieldPath, message: str) -> Problem:
+    """Return a problem located at a field of a loaded document."""
+    line, col = doc.position(path)
+    return Problem(doc.path, line, col, format_field(path), message)
 
 
 def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> list[Problem]:
@@ -118,6 +189,9 @@ def _explain(doc: Document, error: ValidationError, schema: dict[str, Any]) -> l
         msg = f"{_describe(value)} is too large; must be {op} {error.validator_value}"
     elif error.validator in ("minItems", "minLength", "minProperties"):
         msg = "must not be empty"
+    elif error.validator == "maxItems":
+        # jsonschema's own message repeats the whole list.
+        msg = f"list has {len(value)} items; at most {error.validator_value} are allowed"
     elif error.validator in ("maxLength",):
         msg = f"text is too long; at most {error.validator_value} characters"
     else:

@@ -52,6 +52,7 @@ def build_trial(doc: Document) -> Trial:
         sponsor=d.get("sponsor", ""),
         target_n=d.get("target_n"),
         primary_outcome=d.get("primary_outcome", ""),
+        registry_record=d.get("registry_record", ""),
         added=d["added"],
         updated=d["updated"],
     )
