@@ -15,7 +15,7 @@ ifeq ($(origin SOURCE_DATE_EPOCH), undefined)
   endif
 endif
 
-.PHONY: site test serve pdf validate lint bench lock clean
+.PHONY: site test serve pdf validate lint bench lock clean export
 
 site: $(STAMP)
 	$(BIN)/mkdocs build --strict
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
+
+# The final Markdown tree (markers and citations expanded, generated pages, assets, downloads)
+# with an mkdocs.yml without hooks: plain MkDocs builds it to the same pages.
+export: $(STAMP)
+	$(BIN)/python scripts/export.py --out export
 
 validate: $(STAMP)
 	$(BIN)/python scripts/validate.py
@@ -51,4 +56,4 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 clean:
-	rm -rf site .pytest_cache
+	rm -rf site export .pytest_cache

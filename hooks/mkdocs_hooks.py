@@ -15,14 +15,14 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from livingreview.errors import Problem, ProblemsFound, internal_error
 from livingreview.history import has_git_history
-from livingreview.project import check_docs_files, docs_files
 from livingreview.render import plain_title
 from livingreview.site import SiteBuild
 from livingreview.validate import today
+from livingreview.validate.docs import check_docs_files, docs_files
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -33,6 +33,8 @@ from mkdocs.structure.pages import Page
 log = logging.getLogger("mkdocs.hooks.livingreview")
 
 _build: SiteBuild | None = None
+#: The navigation pages in reading order, with the titles mkdocs.yml gives them (for the PDF).
+_reading_order: list[tuple[str, str | None]] = []
 
 
 def _reported(event: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,10 +57,11 @@ def _reported(event: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _fail(problems: list[Problem]) -> None:
+def _fail(problems: list[Problem]) -> NoReturn:
     for problem in problems:
         log.error(problem.format())
-    raise PluginError(f"{len(problems)} problem(s) in the review's inputs; see the lines above.")
+    first = problems[0].format() if len(problems) == 1 else "see the lines above"
+    raise PluginError(f"{len(problems)} problem(s) in the review's inputs: {first}")
 
 
 @_reported
@@ -72,6 +75,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     root = Path(config.config_file_path).parent
     options: dict[str, Any] = dict(config.extra.get("review", {}))
     _build = SiteBuild(root=root, docs_dir=Path(config.docs_dir), options=options)
+    # Every option is checked here, once, so a misspelt one stops the build before any page.
+    problems = _build.configure()
+    if problems:
+        _fail(problems)
     git_dates = config.plugins.get("git-revision-date-localized")
     if git_dates is not None and not has_git_history(root):
         # No history (a tarball or a copy): show no per-page git date rather than the clock.
@@ -94,7 +101,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
     config.extra["review_release"] = _build.cite_this_version()
     # Nothing outside the project, and nothing but regular files, is read or published.
     problems: list[Problem] = check_docs_files(docs_files(Path(config.docs_dir)), _build.root)
-    for page in _build.generated_pages():
+    for page in _build.generated_pages() + _build.generated_files():
         existing = files.get_file_from_path(page.src)
         if existing is not None:
             problems.append(_build.collision(page.src, existing.abs_src_path))
@@ -114,6 +121,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
 def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
     """Expand markers and number citations over every page, in reading order, before rendering."""
     assert _build is not None
+    _reading_order[:] = [(page.url, page.title) for page in nav.pages]
     ordered = [page.file for page in nav.pages]
     in_nav = {f.src_uri for f in ordered}
     rest = sorted(
@@ -166,6 +174,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
 
 @_reported
 def on_post_build(*, config: MkDocsConfig) -> None:
-    """Write the bibliography downloads into the built site."""
+    """Write the bibliography downloads and the manifest of built pages into the site."""
     assert _build is not None
     _build.write_downloads(Path(config.site_dir))
+    _build.write_manifest(Path(config.site_dir), _reading_order)

@@ -215,6 +215,7 @@ class Capture:
     identities: list[dict[str, Any]] = field(default_factory=list)
     static: dict[str, bytes] = field(default_factory=dict)
     in_nav: list[str] = field(default_factory=list)
+    copyright: str | None = None
 
 
 def instrument(root: Path, recorder: Recorder, capture: Capture | None) -> None:
@@ -283,6 +284,8 @@ def _capture_hooks(module: Any, capture: Capture) -> None:
     @functools.wraps(on_config)
     def config_hook(config: Any, *args: Any, **kwargs: Any) -> Any:
         result = on_config(config, *args, **kwargs)
+        # The hooks add the review version to the footer: the plain build needs it written out.
+        capture.copyright = config.copyright
         for name, plugin in config.plugins.items():
             if getattr(plugin, "config", {}).get("enabled", True) is False:
                 capture.disabled_plugins.append(name)
@@ -366,6 +369,7 @@ def driver_build(args: argparse.Namespace) -> int:
         config.plugins.on_shutdown()
     report["identities"] = capture.identities
     report["disabled_plugins"] = sorted(set(capture.disabled_plugins))
+    report["copyright"] = capture.copyright
     if args.dump_final:
         out = Path(args.dump_final)
         for src, (markdown, meta) in capture.final.items():
@@ -485,6 +489,8 @@ def write_plain_project(ours: Path, plain: Path, final_docs: Path, report: dict[
         plugins.append(plugin)
     config["plugins"] = plugins
     config["not_in_nav"] = "".join(f"/{src}\n" for src in not_in_nav)
+    if report.get("copyright"):
+        config["copyright"] = report["copyright"]
     # `watch:` paths must exist for the configuration to load; they are empty here.
     for entry in config.get("watch", []):
         path = plain / entry

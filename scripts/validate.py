@@ -19,6 +19,7 @@ from pathlib import Path
 import _paths
 from livingreview.errors import Problem, ProblemsFound, internal_error, sort_problems
 from livingreview.project import check_docs, load_project
+from livingreview.validate.options import check_site_options, read_site_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,14 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[Problem] = []
     summary = ""
     try:
+        # The site options in mkdocs.yml, checked by the same function as the build's on_config.
+        _, problems = check_site_options(*read_site_options(root), root)
         project = load_project(root)
         # Warnings (a release cut without a search since the one before) do not fail here.
         for warning in project.warnings:
             print(warning.format())
         if (root / "docs").is_dir():
-            problems = check_docs(project, root / "docs")
+            problems += check_docs(project, root / "docs")
     except ProblemsFound as exc:
-        problems = exc.problems
+        problems += exc.problems
     except Exception as exc:  # a bug: one line that says so, not a traceback
         print(internal_error(exc, "validating the inputs"), file=sys.stderr)
         return 2

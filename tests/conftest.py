@@ -6,6 +6,7 @@ Tests import the library from ``hooks/`` exactly as the MkDocs adapter does.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -17,6 +18,25 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(ROOT / "hooks"))
 sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def needs(missing: str | None) -> pytest.MarkDecorator:
+    """Mark tests that need a tool; ``missing`` says why it is absent (``None``: present).
+
+    Outside CI a missing tool skips the test. Under ``CI=true`` it fails it instead, so a CI
+    run without Chromium or poppler cannot pass by running nothing.
+    """
+    return pytest.mark.needs(missing)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip, or under ``CI=true`` fail, a test marked with :func:`needs` whose tool is absent."""
+    for mark in item.iter_markers("needs"):
+        missing = mark.args[0] if mark.args else None
+        if missing:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI=true and a required tool is missing: {missing}", pytrace=False)
+            pytest.skip(missing)
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -22,6 +22,8 @@ from livingreview.bibliography import (
     load_bibliography,
     narrative_name,
 )
+from livingreview.bibliography import formatting as bibformat
+from livingreview.bibliography import latex as biblatex
 from livingreview.errors import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +103,7 @@ def test_no_braces_or_backslashes_survive_decoding() -> None:
 
 
 def test_latex_decoder_handles_macros_pylatexenc_gets_wrong() -> None:
-    decode = bibmodule._decode_latex
+    decode = biblatex.decode_latex
     assert decode(r"\texttt{code} \textsf{sf} \mbox{mb} \textup{up}") == ("code sf mb up", "")
     assert decode(r"\textless{}b\textgreater{} \LaTeX{}") == ("<b> LaTeX", "")
     assert decode(r"\href{https://x.org}{link text} and \href{only}") == (
@@ -237,8 +239,8 @@ def test_names_are_split_into_csl_parts() -> None:
         {"family": "Feder", "given": "Adriana"},
         {"family": "Parides", "given": "Michael K."},
         {"literal": "World Health Organization"},
-        {"family": "Beethoven", "given": "Ludwig", "non-dropping-particle": "van"},
-        {"family": "Fontaine", "given": "Jean", "non-dropping-particle": "de la"},
+        {"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
+        {"family": "Fontaine", "given": "Jean", "dropping-particle": "de la"},
         {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
         {"family": "Zola", "given": "Émile"},
     ]
@@ -507,8 +509,8 @@ def test_default_style_is_numeric_ama_html(formatting: Bibliography) -> None:
     refs = formatter.format_references(["mcghee2008", "feder2014"])
     assert list(refs) == ["mcghee2008", "feder2014"]
     assert refs["feder2014"] == (
-        "Feder A, Parides MK, Murrough JW, et al. Efficacy of Intravenous Ketamine for "
-        "Treatment of Chronic Posttraumatic Stress Disorder: A Randomized Clinical Trial. "
+        "Feder A, Parides MK, Murrough JW, et al. Efficacy of intravenous ketamine for "
+        "treatment of chronic posttraumatic stress disorder: A randomized clinical trial. "
         "<i>JAMA Psychiatry</i>. 2014;71(6):681-688. doi:10.1001/jamapsychiatry.2014.62"
     )
     assert refs["mcghee2008"] == (
@@ -528,7 +530,7 @@ def test_apa_is_author_date_html(formatting: Bibliography) -> None:
         "<i>QJM</i>, <i>91</i>(7), 493–503. https://doi.org/10.1093/qjmed/91.7.493"
     )
     assert refs["who2020"] == (
-        "World Health Organization. (2020). <i>A Guideline Without Named Authors</i>. World "
+        "World Health Organization. (2020). <i>A guideline without named authors</i>. World "
         "Health Organization."
     )
 
@@ -541,7 +543,7 @@ def test_references_have_no_number_latex_or_braces(formatting: Bibliography) -> 
         for key, text in refs.items():
             assert not re.match(r"\s*[\[(]?\d", text), (style, key, text)
             assert not re.search(r"[{}\\]", text), (style, key, text)
-            assert str(bibmodule._SENTINEL_NUMBER) not in text
+            assert str(bibformat._SENTINEL_NUMBER) not in text
 
 
 def test_format_references_skips_unknown_and_repeated_keys(formatting: Bibliography) -> None:
@@ -707,13 +709,13 @@ def test_hepml_every_entry_formats(
     hepml: Bibliography, style: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fallbacks: list[str] = []
-    real_fallback = bibmodule._fallback_reference
+    real_fallback = bibformat._fallback_reference
 
     def recording_fallback(entry: bibmodule.Entry, *, html_output: bool) -> str:
         fallbacks.append(entry.key)
         return real_fallback(entry, html_output=html_output)
 
-    monkeypatch.setattr(bibmodule, "_fallback_reference", recording_fallback)
+    monkeypatch.setattr(bibformat, "_fallback_reference", recording_fallback)
     start = time.perf_counter()
     formatter = Formatter(hepml, style)
     refs = formatter.format_references(list(hepml))
@@ -725,3 +727,16 @@ def test_hepml_every_entry_formats(
     assert fallbacks == (["dummy"] if style == AMA else [])
     leftovers = {key for key, text in refs.items() if re.search(r"[{}\\$]", text)}
     assert leftovers == {"ClarkeHall:2025oiz"}
+
+
+def test_citeproc_speed_up_is_scoped_to_our_formatter() -> None:
+    from citeproc import model as citeproc_model
+
+    before = citeproc_model.CitationStylesElement.__dict__["get_macro"]
+    bib, problems = load_bibliography(FIXTURES / "formatting_case.bib", ROOT)
+    assert problems == []
+    formatter = Formatter(bib, "apa")
+    assert formatter.format_plain(next(iter(bib)))
+    # Other users of citeproc-py in the process see its own methods, unpatched.
+    assert citeproc_model.CitationStylesElement.__dict__["get_macro"] is before
+    assert not getattr(citeproc_model.Locale.get_term, "_livingreview_memo", False)

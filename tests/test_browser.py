@@ -29,12 +29,13 @@ from browser_support import (
     serve,
     shared_site,
 )
+from conftest import needs
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 _MISSING = chromium_missing_reason()
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None, reason=_MISSING or ""),
+    needs(_MISSING),
 ]
 
 #: Pages checked for errors, outside requests and accessibility (URLs relative to the site).

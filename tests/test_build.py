@@ -6,7 +6,9 @@ Builds run ``mkdocs build --strict`` exactly as ``make site`` does: never with `
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 import shutil
 import subprocess
@@ -158,6 +160,17 @@ def test_hand_written_page_colliding_with_generated_page_fails(
     validate = validate_project(root)
     assert validate.returncode == 1
     assert "docs/studies/feder-2014.md:1: error: this page collides" in validate.stdout
+
+
+def test_study_data_downloads_are_built_and_linked(real_site: Path) -> None:
+    for page in ("studies", "explorer"):
+        html = (real_site / page / "index.html").read_text("utf-8")
+        for name in ("studies.csv", "outcomes.csv", "studies.json", "data-dictionary.csv"):
+            assert f'href="../downloads/{name}"' in html, (page, name)
+            assert (real_site / "downloads" / name).stat().st_size > 0
+    ids = sorted(p.stem for p in (ROOT / "data" / "studies").glob("*.yaml"))
+    text = (real_site / "downloads" / "studies.csv").read_text("utf-8")
+    assert sorted(row["id"] for row in csv.DictReader(io.StringIO(text, newline=""))) == ids
 
 
 def test_front_matter_description_reaches_the_head_inert(

@@ -16,14 +16,12 @@ from livingreview.bibliography import load_bibliography
 from livingreview.changes import (
     ATOM_NS,
     FALLBACK_AUTHORITY,
-    Version,
     atom_feed,
     current_version,
-    load_versions,
     whats_new_page,
 )
-from livingreview.model import Catalog
-from livingreview.validate import load_catalog
+from livingreview.model import Catalog, Version
+from livingreview.validate import load_catalog, load_versions
 
 A = f"{{{ATOM_NS}}}"
 SITE = "https://example.org/review/"

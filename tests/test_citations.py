@@ -683,3 +683,21 @@ def test_performance_pathological_input_is_linear(text: str) -> None:
     began = time.perf_counter()
     find_citations(text)
     assert time.perf_counter() - began < 0.5
+
+
+def test_one_table_of_locator_terms_for_reading_and_writing() -> None:
+    from livingreview.bibliography import LOCATOR_LABELS
+    from livingreview.citations.locators import locator_abbreviation
+
+    # Every label the formatter accepts is a label the parser can read (or CSL's timestamp).
+    assert set(LOCATOR_LABELS) - set(LOCATOR_TERMS) == {"timestamp"}
+    for label, terms in LOCATOR_TERMS.items():
+        # What the formatter writes, the parser reads back as the same label.
+        for plural in (False, True):
+            written = locator_abbreviation(label, plural)
+            assert written.casefold() in (t.casefold() for t in terms), (label, written)
+    assert (locator_abbreviation("page"), locator_abbreviation("page", plural=True)) == (
+        "p.",
+        "pp.",
+    )
+    assert locator_abbreviation("table") == "table"  # AMA spells it out

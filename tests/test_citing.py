@@ -47,7 +47,7 @@ def test_bracketed_citation_links_to_references_with_tooltip(citations_site: Pat
         r'<a class="citation-ref" href="references/#ref-feder2014" title="([^"]+)">1</a>', text
     )
     assert link, text[:2000]
-    assert "Efficacy of Intravenous Ketamine" in html.unescape(link.group(1))
+    assert "Efficacy of intravenous ketamine" in html.unescape(link.group(1))
 
 
 def test_multiple_keys_locator_affixes_narrative_and_suppressed(citations_site: Path) -> None:

@@ -24,9 +24,9 @@ from factories import (
     many_studies,
     vocabularies_with,
 )
-from livingreview import figures
+from livingreview import figures, validate
 from livingreview.bibliography import load_bibliography
-from livingreview.model import Catalog
+from livingreview.model import Catalog, Prisma
 from livingreview.validate import load_catalog
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -65,8 +65,8 @@ def real_catalog() -> Catalog:
 
 
 @pytest.fixture(scope="module")
-def real_prisma() -> figures.Prisma:
-    prisma, problems = figures.load_prisma(ROOT)
+def real_prisma() -> Prisma:
+    prisma, problems = validate.load_prisma(ROOT)
     assert prisma is not None and not problems, [p.format() for p in problems]
     return prisma
 
@@ -205,7 +205,7 @@ def test_output_is_deterministic(name: str) -> None:
     assert render(name, catalog, condition="ptsd") == render(name, catalog, condition="ptsd")
 
 
-def test_prisma_is_deterministic(real_catalog: Catalog, real_prisma: figures.Prisma) -> None:
+def test_prisma_is_deterministic(real_catalog: Catalog, real_prisma: Prisma) -> None:
     first = figures.render_figure("prisma", real_catalog, {}, "methods.md", prisma=real_prisma)
     again = figures.render_figure("prisma", real_catalog, {}, "methods.md", prisma=real_prisma)
     assert first == again
@@ -217,7 +217,7 @@ def test_unknown_figure_is_none() -> None:
 
 @pytest.mark.parametrize("name", (*NAMES, "prisma"))
 def test_markdown_keeps_the_svg_intact(
-    name: str, real_catalog: Catalog, real_prisma: figures.Prisma
+    name: str, real_catalog: Catalog, real_prisma: Prisma
 ) -> None:
     text = figures.render_figure(name, real_catalog, {}, "index.md", prisma=real_prisma)
     assert text is not None
@@ -408,23 +408,7 @@ def test_rob_labels_fit_left_of_the_grid() -> None:
     label = row.find(f"{SVG}text")
     assert label.text.endswith("…")
     assert long_name.capitalize() in row.find(f"{SVG}title").text
-    assert float(label.get("x")) - figures._text_width(label.text, 12) >= 0
-
-
-def test_check_risk_of_bias() -> None:
-    catalog = make_catalog(
-        [
-            make_study("alpha-2019", risk_of_bias=(make_rob("rob2", {"D9": "low"}, "moderate"),)),
-            make_study("beta-2020", risk_of_bias=(make_rob("robvis", {}, "low"),)),
-            make_study("gamma-2021", risk_of_bias=(make_rob("rob2", {"D1": "low"}, "low"),)),
-        ]
-    )
-    problems = {(p.path, p.field) for p in figures.check_risk_of_bias(catalog)}
-    assert problems == {
-        ("data/studies/alpha-2019.yaml", "risk_of_bias[0].domains.D9"),
-        ("data/studies/alpha-2019.yaml", "risk_of_bias[0].overall"),
-        ("data/studies/beta-2020.yaml", "risk_of_bias[0].tool"),
-    }
+    assert float(label.get("x")) - figures.text.text_width(label.text, 12) >= 0
 
 
 def test_rob_tools_vocabulary() -> None:
@@ -527,10 +511,8 @@ def test_forest_real_records(real_catalog: Catalog) -> None:
 # --- PRISMA -------------------------------------------------------------------------------------
 
 
-def test_real_prisma_matches_the_records(
-    real_catalog: Catalog, real_prisma: figures.Prisma
-) -> None:
-    assert figures.check_prisma(real_prisma, real_catalog) == []
+def test_real_prisma_matches_the_records(real_catalog: Catalog, real_prisma: Prisma) -> None:
+    assert validate.check_prisma(real_prisma, real_catalog) == []
     assert real_prisma.included.studies == len(real_catalog.studies)
     assert real_prisma.included.ongoing_trials == len(real_catalog.trials)
     out = figures.render_figure("prisma", real_catalog, {}, "methods.md", prisma=real_prisma)
@@ -589,12 +571,12 @@ def prisma_project(tmp_path: Path, text: str) -> Path:
 
 
 def test_prisma_count_mismatch_is_a_problem_at_the_included_line(tmp_path: Path) -> None:
-    prisma, problems = figures.load_prisma(prisma_project(tmp_path, PRISMA_YAML))
+    prisma, problems = validate.load_prisma(prisma_project(tmp_path, PRISMA_YAML))
     assert prisma is not None and problems == []
     catalog = make_catalog([make_study("alpha-2020"), make_study("beta-2021")])
-    assert figures.check_prisma(prisma, catalog) == []
+    assert validate.check_prisma(prisma, catalog) == []
     catalog = make_catalog([make_study("alpha-2020")])
-    (problem,) = figures.check_prisma(prisma, catalog)
+    (problem,) = validate.check_prisma(prisma, catalog)
     line = PRISMA_YAML.splitlines().index("  studies: 2") + 1
     assert (problem.path, problem.line, problem.field) == (
         "data/prisma.yaml",
@@ -610,10 +592,10 @@ def test_prisma_listed_records_must_exist_and_be_complete(tmp_path: Path) -> Non
         "{label: Hand search, count: 3}",
         "{label: Hand search, count: 3, studies: [a-2020, x-1999, a-2020]}",
     )
-    prisma, problems = figures.load_prisma(prisma_project(tmp_path, text))
+    prisma, problems = validate.load_prisma(prisma_project(tmp_path, text))
     assert prisma is not None and problems == []
     catalog = make_catalog([make_study("a-2020"), make_study("b-2021")])
-    found = {(p.field, p.message) for p in figures.check_prisma(prisma, catalog)}
+    found = {(p.field, p.message) for p in validate.check_prisma(prisma, catalog)}
     assert (
         "other_methods.sources[0].studies[1]",
         "unknown record 'x-1999' (no data/studies/x-1999.yaml)",
@@ -624,7 +606,7 @@ def test_prisma_listed_records_must_exist_and_be_complete(tmp_path: Path) -> Non
 
 def test_prisma_columns_must_add_up(tmp_path: Path) -> None:
     text = PRISMA_YAML.replace("  sought: 3\n", "  sought: 4\n")
-    prisma, problems = figures.load_prisma(prisma_project(tmp_path, text))
+    prisma, problems = validate.load_prisma(prisma_project(tmp_path, text))
     assert prisma is not None
     fields = {p.field: p for p in problems}
     assert "other_methods.sought" in fields
@@ -634,7 +616,7 @@ def test_prisma_columns_must_add_up(tmp_path: Path) -> None:
 
 def test_prisma_schema_problems_have_lines(tmp_path: Path) -> None:
     text = PRISMA_YAML.replace("  studies: 2\n", "  studies: two\n  extra: 1\n")
-    prisma, problems = figures.load_prisma(prisma_project(tmp_path, text))
+    prisma, problems = validate.load_prisma(prisma_project(tmp_path, text))
     assert prisma is None
     fields = {p.field: p.line for p in problems}
     lines = text.splitlines()
@@ -643,7 +625,7 @@ def test_prisma_schema_problems_have_lines(tmp_path: Path) -> None:
 
 
 def test_prisma_missing_file(tmp_path: Path) -> None:
-    prisma, problems = figures.load_prisma(tmp_path)
+    prisma, problems = validate.load_prisma(tmp_path)
     assert prisma is None
     assert [(p.path, p.field) for p in problems] == [("data/prisma.yaml", "")]
     out = figures.render_figure("prisma", make_catalog([make_study()]), {}, "index.md")

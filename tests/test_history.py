@@ -13,10 +13,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import needs
 from factories import make_catalog, make_study, make_trial
-from livingreview.history import has_git_history, last_updated, review_version
+from livingreview import pdf
+from livingreview.history import env_epoch, has_git_history, last_updated, review_version
+from livingreview.validate import today
 
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+needs_git = needs(None if shutil.which("git") else "git is not installed")
 
 
 @pytest.fixture
@@ -170,3 +173,23 @@ def test_last_updated_includes_trials() -> None:
 
 def test_last_updated_of_an_empty_catalog_is_empty() -> None:
     assert last_updated(make_catalog([])) == ""
+
+
+@pytest.mark.parametrize("line", ["version: 1.10\n", "version: '1.10'\n", 'version: "1.10"\n'])
+def test_site_and_pdf_show_the_same_version(tmp_path: Path, line: str) -> None:
+    # An unquoted 1.10 is a float to a YAML parser (1.1); both outputs must keep "1.10".
+    (tmp_path / "CITATION.cff").write_text("cff-version: 1.2.0\ntitle: X\n" + line, "utf-8")
+    site = review_version(tmp_path)  # what the footer and [[review version]] show
+    meta = pdf.review_metadata({"site_name": "X"}, tmp_path, pdf.FALLBACK_EPOCH)
+    assert site == meta.version == "1.10"
+    assert "Version 1.10" in meta.citation
+
+
+def test_one_reading_of_source_date_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert env_epoch({}) is None
+    assert env_epoch({"SOURCE_DATE_EPOCH": " 1795262400 "}) == 1795262400
+    with pytest.raises(ValueError, match="whole seconds"):
+        env_epoch({"SOURCE_DATE_EPOCH": "2026-11-21"})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795262400")
+    assert pdf.source_date_epoch(tmp_path) == 1795262400
+    assert today().isoformat() == "2026-11-21"

@@ -23,6 +23,7 @@ from xml.etree import ElementTree
 
 import pytest
 from browser_support import BUILD_PDF, ROOT, serve, shared_site
+from conftest import needs
 
 LINKCHECKER = Path(sys.executable).parent / "linkchecker"
 
@@ -127,7 +128,7 @@ def run_linkchecker(site: Path, work: Path) -> tuple[list[Checked], str]:
     return checked, stderr
 
 
-@pytest.mark.skipif(not LINKCHECKER.exists(), reason=f"{LINKCHECKER} is not installed")
+@needs(None if LINKCHECKER.exists() else f"{LINKCHECKER} is not installed")
 def test_no_broken_internal_link_or_anchor(site: Path, tmp_path: Path) -> None:
     checked, stderr = run_linkchecker(site, tmp_path)
     assert checked, f"LinkChecker checked nothing:\n{stderr}"
@@ -148,7 +149,7 @@ def test_no_broken_internal_link_or_anchor(site: Path, tmp_path: Path) -> None:
     assert sum("#" in link.url for link in checked) > 10, "LinkChecker checked no anchors"
 
 
-@pytest.mark.skipif(not LINKCHECKER.exists(), reason=f"{LINKCHECKER} is not installed")
+@needs(None if LINKCHECKER.exists() else f"{LINKCHECKER} is not installed")
 def test_link_check_catches_a_missing_page_and_a_missing_anchor(tmp_path: Path) -> None:
     """The check itself works: dead links and dead anchors, here or on another page, fail."""
     broken = tmp_path / "broken"

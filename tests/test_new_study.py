@@ -28,8 +28,8 @@ from livingreview.scaffold import (
     base_id,
     free_id,
     scaffold_record,
-    todo_problems,
 )
+from livingreview.validate import todo_problems
 
 NEW_STUDY = ROOT / "scripts" / "new_study.py"
 VALIDATE = ROOT / "scripts" / "validate.py"
@@ -44,7 +44,9 @@ TODAY = "2026-12-02"
 # Whether the lead has called scaffold.todo_problems from validate.py yet. Until then the
 # validator still rejects a scaffold (a TODO where a number belongs is a schema type error),
 # but only the TODO-specific check prints one "TODO placeholder" line per field.
-_WIRED = "todo_problems" in (ROOT / "hooks" / "livingreview" / "validate.py").read_text("utf-8")
+_WIRED = "todo_problems" in (ROOT / "hooks" / "livingreview" / "validate" / "records.py").read_text(
+    "utf-8"
+)
 
 #: What the walkthrough writes in place of each TODO, by field name.
 FILLED = {

@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, needs
 from livingreview import pdf
+from livingreview.manifest import MANIFEST_FILE, write_manifest
 from pypdf import PdfReader
 
 SCRIPT = ROOT / "scripts" / "build_pdf.py"
@@ -32,9 +33,10 @@ FIXTURE = FIXTURES / "pdf"
 EPOCH = 1763700000  # 2025-11-21T04:40:00Z
 A4 = (595.28, 841.89)
 LETTER = (612.0, 792.0)
-needs_poppler = pytest.mark.skipif(
-    not (shutil.which("pdftotext") and shutil.which("pdffonts")),
-    reason="poppler-utils (pdftotext, pdffonts) is not installed",
+needs_poppler = needs(
+    None
+    if shutil.which("pdftotext") and shutil.which("pdffonts")
+    else "poppler-utils (pdftotext, pdffonts) is not installed"
 )
 
 # Runs build_pdf.py in this child and reports the child's own peak RSS and wall time.
@@ -644,3 +646,21 @@ def test_outside_urls_in_a_page_are_not_fetched(
     reader = PdfReader(site / pdf.PDF_NAME)
     box = reader.pages[0].mediabox
     assert (float(box.width), float(box.height)) == pytest.approx(LETTER, abs=0.5)
+
+
+def test_pages_come_from_the_manifest_the_build_wrote(tmp_path: Path) -> None:
+    site = tmp_path / "built"
+    shutil.copytree(FIXTURE / "built", site)
+    config = pdf.load_config(FIXTURE / "mkdocs.yml")
+    from_config = [(p.url, p.title) for p in pdf.discover_pages(site, config)]
+    # The build's own reading order and titles win over mkdocs.yml (here: reversed, renamed).
+    chapters = [(url, title) for url, title in from_config if url not in ("references/",)]
+    chapters = [(u, t) for u, t in chapters if not u.startswith("studies/") or u == "studies/"]
+    write_manifest(site, [(url, f"Built {url or 'home'}") for url, _ in reversed(chapters)])
+    from_manifest = [(p.url, p.title) for p in pdf.discover_pages(site, config)]
+    assert from_manifest[: len(chapters)] == [
+        (url, f"Built {url or 'home'}") for url, _ in reversed(chapters)
+    ]
+    (site / MANIFEST_FILE).write_text("{not json", "utf-8")
+    with pytest.raises(pdf.PdfError, match="not a manifest of built pages"):
+        pdf.discover_pages(site, config)

@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, snapshot
 from factories import make_catalog, make_study, make_trial
 from livingreview.bibliography import Bibliography, load_bibliography
+from livingreview.citations import cited_keys
 from livingreview.errors import ProblemsFound
 from livingreview.model import Catalog
 from livingreview.project import (
@@ -366,3 +367,25 @@ def test_check_docs_reports_every_page_problem(project_copy: Callable[..., Path]
 def test_check_docs_accepts_the_real_pages(project_copy: Callable[..., Path]) -> None:
     root = project_copy(docs=True)
     assert check_docs(load_project(root), root / "docs") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "is_front_matter"),
+    [
+        ("---\ntitle: A\n---\n[@key]\n", True),
+        ("---\r\ntitle: A\r\n---\r\n[@key]\r\n", True),
+        ("---\n\n[@key]\n\n---\n", False),  # a thematic break, then text
+        ("---\n- a list\n---\n[@key]\n", False),  # YAML, but not a mapping: MkDocs keeps it
+        ("---\ntitle: [unclosed\n---\n[@key]\n", False),  # not YAML at all
+    ],
+)
+def test_one_front_matter_rule_for_pages_and_citations(text: str, is_front_matter: bool) -> None:
+    body, removed = split_front_matter(text)
+    assert (removed > 0) == is_front_matter
+    assert body.lstrip("\n").replace("\r", "") == (
+        "[@key]\n" if is_front_matter else text.replace("\r", "")
+    )
+    # The citation scanner hides exactly the same block: '@hidden' in front matter is no citation.
+    assert cited_keys(text) == ["key"]
+    if is_front_matter:
+        assert cited_keys(text.replace("title: A", "title: '@hidden'")) == ["key"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import snapshot
 from livingreview.errors import ProblemsFound
+from livingreview.project import split_front_matter
 from livingreview.site import REFERENCES_SRC, GeneratedPage, SiteBuild
 
 STUDIES = ["feder-2014", "mills-1998", "du-2022"]
@@ -196,8 +197,15 @@ def prepared(root: Path) -> SiteBuild:
     return build
 
 
+def given(build: SiteBuild, src: str) -> str:
+    """Return the Markdown MkDocs passes to on_page_markdown: the page without front matter."""
+    generated = {p.src: p.content for p in build.generated_pages()}
+    text = generated.get(src) or (build.docs_dir / src).read_text("utf-8")
+    return split_front_matter(text)[0]
+
+
 def test_page_markdown_expands_markers_and_links_citations(prepared: SiteBuild) -> None:
-    text = prepared.page_markdown("index.md", "", "ignored: MkDocs' copy of the page")
+    text = prepared.page_markdown("index.md", "", given(prepared, "index.md"))
     assert text.startswith('# Home\n\n3 studies; see <span class="citation">Feder et al. [<a ')
     assert '<a class="citation-ref" href="references/#ref-feder2014" title="' in text
     assert 'href="references/#ref-mills1998"' in text
@@ -206,20 +214,22 @@ def test_page_markdown_expands_markers_and_links_citations(prepared: SiteBuild) 
 
 
 def test_citation_links_are_relative_to_the_page_depth(prepared: SiteBuild) -> None:
-    ptsd = prepared.page_markdown("ptsd.md", "ptsd/", "")
+    ptsd = prepared.page_markdown("ptsd.md", "ptsd/", given(prepared, "ptsd.md"))
     assert 'href="../references/#ref-du2022"' in ptsd
-    study = prepared.page_markdown("studies/feder-2014.md", "studies/feder-2014/", "")
+    study = prepared.page_markdown(
+        "studies/feder-2014.md", "studies/feder-2014/", given(prepared, "studies/feder-2014.md")
+    )
     assert 'href="../../references/#ref-feder2014"' in study
 
 
 def test_front_matter_is_not_part_of_the_page(prepared: SiteBuild) -> None:
-    text = prepared.page_markdown("ptsd.md", "ptsd/", "")
+    text = prepared.page_markdown("ptsd.md", "ptsd/", given(prepared, "ptsd.md"))
     assert text.startswith("# PTSD\n")
     assert "title: PTSD" not in text
 
 
 def test_page_gets_its_own_reference_list_in_site_numbers(prepared: SiteBuild) -> None:
-    text = prepared.page_markdown("ptsd.md", "ptsd/", "")
+    text = prepared.page_markdown("ptsd.md", "ptsd/", given(prepared, "ptsd.md"))
     refs = text[text.index("\n## References\n") :]
     assert refs.index('<li value="1">') < refs.index('<li value="3">')  # feder 1, du 3
     assert '<li value="2">' not in refs  # mills1998 is not cited on this page
@@ -227,7 +237,7 @@ def test_page_gets_its_own_reference_list_in_site_numbers(prepared: SiteBuild) -
 
 
 def test_page_without_citations_has_no_reference_list(prepared: SiteBuild) -> None:
-    text = prepared.page_markdown("about.md", "about/", "")
+    text = prepared.page_markdown("about.md", "about/", given(prepared, "about.md"))
     assert "## References" not in text
 
 
@@ -236,7 +246,7 @@ def test_glossary_abbreviations_are_appended_once(prepared: SiteBuild) -> None:
     glossary = prepared.project.catalog.glossary
     assert ("AN", "Anorexia nervosa") in glossary
     for src, url in (("about.md", "about/"), ("index.md", "")):
-        text = prepared.page_markdown(src, url, "")
+        text = prepared.page_markdown(src, url, given(prepared, src))
         assert text.count("\n*[AN]: Anorexia nervosa\n") == 1
         tail = text[text.index("\n\n*[") + 2 :]
         assert tail.splitlines() == [f"*[{a}]: {d.replace(']', ')')}" for a, d in glossary]
@@ -370,6 +380,17 @@ def test_downloads_are_deterministic(root: Path, tmp_path: Path) -> None:
         written.append(snapshot(tmp_path / name))
     assert written[0] == written[1]
     assert len(written[0]) == 3
+
+
+def test_page_markdown_keeps_what_other_plugins_changed(prepared: SiteBuild) -> None:
+    original = given(prepared, "index.md")
+    changed = original + "\nAdded by a plugin: [[count studies]], [@feder2014].\n"
+    before = prepared.page_markdown("index.md", "", original)
+    text = prepared.page_markdown("index.md", "", changed)
+    assert "Added by a plugin: 3, " in text
+    link = 'class="citation-ref" href="references/#ref-feder2014"'
+    assert text.count(link) == before.count(link) + 1
+    assert "[[" not in text and "[@" not in text
 
 
 # --- meta descriptions ---------------------------------------------------------------------

@@ -291,7 +291,7 @@ TERM_FIELDS = (
 
 def test_every_term_field_of_the_validator_is_tested() -> None:
     tested = {(re.sub(r"\[0\]", "[]", f), v) for f, v in TERM_FIELDS}
-    assert tested == set(validate._STUDY_TERMS)
+    assert tested == set(validate.records._STUDY_TERMS)
 
 
 @pytest.mark.parametrize(("field", "vocabulary"), TERM_FIELDS)
@@ -797,6 +797,29 @@ def test_fixture_helpers_do_not_share_objects() -> None:
     second["participants"]["n"] = 1
     assert first["participants"]["n"] == 20
     assert "&" not in dump(copy.deepcopy(study()))
+
+
+def test_risk_of_bias_is_checked_against_its_tool_at_the_value(tmp_path: Path) -> None:
+    problems = problems_of(
+        tmp_path,
+        study(
+            "alpha-2019",
+            **{"risk_of_bias[0].domains": {"D9": "low"}, "risk_of_bias[0].overall": "moderate"},
+        ),
+        study("beta-2020", **{"risk_of_bias[0].tool": "robvis", "risk_of_bias[0].domains": {}}),
+        study("gamma-2021"),
+    )
+    assert {(p.path, p.field) for p in problems} == {
+        ("data/studies/alpha-2019.yaml", "risk_of_bias[0].domains.D9"),
+        ("data/studies/alpha-2019.yaml", "risk_of_bias[0].overall"),
+        ("data/studies/beta-2020.yaml", "risk_of_bias[0].tool"),
+    }
+    # Every problem points at the value in the file, like every other check.
+    expected = {"tool": "tool: robvis", "overall": "overall: moderate", "D9": "D9: low"}
+    for p in problems:
+        assert p.line is not None and p.column is not None, p.format()
+        line = (tmp_path / p.path).read_text("utf-8").splitlines()[p.line - 1]
+        assert line.strip(" -") == expected[p.field.rsplit(".", 1)[-1]], (p.format(), line)
 
 
 # --- issue 13: safety statement, claims and provenance basis --------------------------------

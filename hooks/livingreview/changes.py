@@ -18,21 +18,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from . import releases
-from .errors import Problem
-from .model import Catalog, Study, Trial
-from .pages import study_src
+from .model import Catalog, Study, Trial, Version
+from .pages import study_src, study_url
 from .render import escape_data, relative_src, render, trusted
 
 #: Source path of the generated What's new page, and the file name of the Atom feed.
 WHATS_NEW_SRC = "whats-new.md"
 FEED_FILE = "feed.xml"
-VERSIONS_FILE = "data/versions.yaml"
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_AUTHOR = "The Ketamine Evidence Review contributors"
@@ -41,15 +37,6 @@ FALLBACK_AUTHORITY = "ketamine-review.invalid"
 
 # Characters XML 1.0 does not allow, even escaped.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class Version:
-    """One released version of the review."""
-
-    version: str
-    date: str
-    summary: str
 
 
 @dataclass(frozen=True)
@@ -73,27 +60,6 @@ class _Day:
 
 
 # --- versions ------------------------------------------------------------------------------
-
-
-def load_versions(root: Path) -> tuple[list[Version], list[Problem]]:
-    """Load ``data/versions.yaml`` (checked by :func:`.releases.load_release_log`).
-
-    Args:
-        root: Project root (holds ``data/``).
-
-    Returns:
-        The versions in file order (empty when the file is missing or has a problem), and every
-        problem with the file's path, line and column.
-    """
-    log, problems = releases.load_release_log(root)
-    if log is None or problems:
-        return [], problems
-    return versions_from(log), []
-
-
-def versions_from(log: releases.ReleaseLog) -> list[Version]:
-    """Return the released versions of a release log, newest first, in the short form."""
-    return [Version(r.version, r.date, r.summary or r.trigger) for r in log.releases]
 
 
 def current_version(versions: Sequence[Version]) -> Version | None:
@@ -287,7 +253,7 @@ def feed_base(site_url: str) -> tuple[str, str]:
 
 
 def _entry(study: Study, catalog: Catalog, base: str, authority: str) -> str:
-    href = f"{base}studies/{study.id}/"
+    href = base + study_url(study.id)
     condition = catalog.vocab("conditions").label(study.condition)
     parts = [
         "  <entry>",

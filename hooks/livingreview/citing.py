@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 from .bibliography import Bibliography, Formatter
 from .citations import Citation, CiteItem, find_citations, replace_citations
 from .errors import Problem
+from .exports import download_links
 from .render import escape_data, relative_url
 
 _TAG = re.compile(r"<[^>]+>")
 
 #: URL of the generated References page (directory URLs).
 REFERENCES_URL = "references/"
-#: Where the bibliography downloads are written in the built site.
-DOWNLOADS = ("references.bib", "references.ris", "references.json")
-DOWNLOADS_DIR = "downloads/"
 
 
 def anchor(key: str) -> str:
@@ -180,12 +178,7 @@ class Citer:
             "Every work cited anywhere in the review, numbered in order of first citation "
             "(the same numbers as in the PDF).",
             "",
-            "Download the cited references: "
-            + ", ".join(
-                f'<a href="{relative_url(DOWNLOADS_DIR + name, page_url)}" download>{label}</a>'
-                for name, label in zip(DOWNLOADS, ("BibTeX", "RIS", "CSL-JSON"), strict=True)
-            )
-            + ".",
+            "Download the cited references: " + download_links("references", page_url) + ".",
             "",
             '<ol class="review-references review-references--all">',
         ]

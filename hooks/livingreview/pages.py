@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from .model import STATUS_LABELS, Catalog, Effect, Quantity, Study, Term, Trial, _num
+from .exports import download_markdown
+from .model import STATUS_LABELS, Catalog, Effect, Quantity, Study, Term, Trial, format_number
 from .render import escape_data, relative_src, render, trusted
 from .verification import verification_label
 
@@ -38,6 +39,14 @@ def study_src(study_id: str) -> str:
     return f"{STUDY_DIR}/{study_id}.md"
 
 
+def study_url(study_id: str) -> str:
+    """Return the URL of a study's page, relative to the site root (directory URLs).
+
+    The one place the URL is built: the feed, the explorer and the PDF's appendix use it.
+    """
+    return f"{STUDY_DIR}/{study_id}/"
+
+
 def cite(key: str) -> Markup:
     """Return citation syntax for one key (resolved and numbered by the citation stage)."""
     return trusted(f"[@{key}]")
@@ -45,7 +54,7 @@ def cite(key: str) -> Markup:
 
 def num(value: float | int | None) -> str:
     """Return a number without a needless ``.0``, or an em dash when missing."""
-    return "—" if value is None else _num(value)
+    return "—" if value is None else format_number(value)
 
 
 @dataclass(frozen=True)
@@ -137,12 +146,14 @@ def participants_text(s: Study) -> str:
 
 def effect_text(e: Effect, labels: Labels) -> str:
     """Return an effect estimate as text: ``Risk ratio 0.81 (95% CI 0.63 to 1.04), p = 0.1``."""
-    text = f"{labels.label('effect_measures', e.measure)} {_num(e.estimate)}"
+    text = f"{labels.label('effect_measures', e.measure)} {format_number(e.estimate)}"
     if e.ci_lower is not None and e.ci_upper is not None:
-        level = f"{_num(e.ci_level)}% CI" if e.ci_level is not None else "CI, level not stated"
-        text += f" ({level} {_num(e.ci_lower)} to {_num(e.ci_upper)})"
+        level = (
+            f"{format_number(e.ci_level)}% CI" if e.ci_level is not None else "CI, level not stated"
+        )
+        text += f" ({level} {format_number(e.ci_lower)} to {format_number(e.ci_upper)})"
     if e.p_value is not None:
-        text += f", p = {_num(e.p_value)}"
+        text += f", p = {format_number(e.p_value)}"
     if e.pooled:
         extra = []
         if e.studies:
@@ -308,7 +319,8 @@ def studies_index(catalog: Catalog) -> str:
         studies = catalog.select(condition=term.id)
         if studies:
             groups.append((term.label, [_row(s, labels, STUDIES_INDEX) for s in studies]))
-    return render("studies_index.md.jinja", groups=groups)
+    downloads = trusted(download_markdown("data", STUDIES_INDEX))
+    return render("studies_index.md.jinja", groups=groups, downloads=downloads)
 
 
 def trials_table(trials: Iterable[Trial], catalog: Catalog) -> str:
@@ -352,7 +364,11 @@ def measures_table(catalog: Catalog, page_src: str) -> str:
 
 def _range_text(term: Term) -> str:
     lo, hi = term.get("min"), term.get("max")
-    return f"{_num(lo)}–{_num(hi)}" if lo is not None and hi is not None else "Not reported"
+    return (
+        f"{format_number(lo)}–{format_number(hi)}"
+        if lo is not None and hi is not None
+        else "Not reported"
+    )
 
 
 def _direction(term: Term) -> str:

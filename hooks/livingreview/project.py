@@ -7,22 +7,31 @@
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import changes, explorer, figures, history, pages, release_views, releases
 from .bibliography import Bibliography, load_bibliography
+from .citations.masking import front_matter_end
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
-from .load import check_input_path, read_text
+from .load import read_text
 from .markers import FILTERS, Marker, expand_markers
-from .model import Catalog, Study
-from .validate import load_catalog
-
-#: The same front-matter pattern MkDocs strips before ``on_page_markdown``.
-_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
+from .model import (
+    PRISMA_FILE,
+    Catalog,
+    Prisma,
+    ReleaseLog,
+    Snapshot,
+    Study,
+    Version,
+    versions_from,
+)
+from .validate import check_prisma, load_catalog, load_prisma
+from .validate.docs import check_docs_files, docs_files
+from .validate.markers import marker_filter_problem
+from .validate.versions import check_release_log, load_release_log, release_warnings
 
 
 @dataclass(frozen=True)
@@ -38,16 +47,16 @@ class Project:
     root: Path
     catalog: Catalog
     bibliography: Bibliography
-    prisma: figures.Prisma | None = None
-    versions: tuple[changes.Version, ...] = ()
+    prisma: Prisma | None = None
+    versions: tuple[Version, ...] = ()
     #: ``data/versions.yaml`` in full: releases with snapshots, living mode, removals.
-    release_log: releases.ReleaseLog = field(default_factory=releases.ReleaseLog)
+    release_log: ReleaseLog = field(default_factory=ReleaseLog)
     #: Hash of every study record by id (what a release snapshot records).
     record_hashes: Mapping[str, str] = field(default_factory=dict)
     #: Problems that do not stop the build by themselves (a strict build fails on them).
     warnings: tuple[Problem, ...] = ()
 
-    def snapshot(self) -> releases.Snapshot:
+    def snapshot(self) -> Snapshot:
         """Return what the review holds now, in the form a release records."""
         return releases.current_snapshot(self.catalog, self.record_hashes, self.prisma)
 
@@ -65,17 +74,15 @@ def load_project(root: Path) -> Project:
     prisma = None
     # The PRISMA flow is optional (a fixture may have none); when present its counts must
     # agree with the records, or the build fails.
-    if os.path.lexists(root / figures.PRISMA_FILE):
-        prisma, found = figures.load_prisma(root)
+    if os.path.lexists(root / PRISMA_FILE):
+        prisma, found = load_prisma(root)
         problems.extend(found)
         if prisma is not None and catalog is not None:
-            problems.extend(figures.check_prisma(prisma, catalog))
-    if catalog is not None:
-        problems.extend(figures.check_risk_of_bias(catalog))
-    log, found = releases.load_release_log(root)
+            problems.extend(check_prisma(prisma, catalog))
+    log, found = load_release_log(root)
     problems.extend(found)
     if log is not None:
-        problems.extend(releases.check_release_log(root, log))
+        problems.extend(check_release_log(root, log))
     if problems or catalog is None:
         raise ProblemsFound(problems)
     assert log is not None
@@ -84,26 +91,32 @@ def load_project(root: Path) -> Project:
         catalog=catalog,
         bibliography=bibliography,
         prisma=prisma,
-        versions=tuple(changes.versions_from(log)),
+        versions=tuple(versions_from(log)),
         release_log=log,
         record_hashes=releases.record_hashes(root, catalog),
-        warnings=tuple(releases.release_warnings(root, log)),
+        warnings=tuple(release_warnings(root, log)),
     )
 
 
+#: Source path of the generated References page.
+REFERENCES_SRC = "references.md"
+
+
 def generated_sources(catalog: Catalog) -> list[str]:
-    """Return the source paths of every page the build generates (they must stay free)."""
-    return [pages.STUDIES_INDEX, "references.md", explorer.EXPLORER_SRC, changes.WHATS_NEW_SRC] + [
+    """Return the source paths of every page the build generates (they must stay free).
+
+    The one list of generated pages: the build generates exactly these (see
+    :meth:`.site.SiteBuild.generated_pages`) and the validator keeps hand-written pages off them.
+    """
+    return [pages.STUDIES_INDEX, REFERENCES_SRC, explorer.EXPLORER_SRC, changes.WHATS_NEW_SRC] + [
         pages.study_src(s.id) for s in catalog.studies
     ]
 
 
 def split_front_matter(content: str) -> tuple[str, int]:
     """Return a page's Markdown without YAML front matter, and the lines removed."""
-    match = _FRONT_MATTER.match(content)
-    if not match:
-        return content, 0
-    return content[match.end() :], content.count("\n", 0, match.end())
+    end = front_matter_end(content)
+    return content[end:], content.count("\n", 0, end)
 
 
 def check_docs(project: Project, docs_dir: Path) -> list[Problem]:
@@ -139,21 +152,6 @@ def select_studies(catalog: Catalog, filters: dict[str, str]) -> list[Study]:
     return catalog.select(**filters)
 
 
-def _filter_problems(catalog: Catalog, marker: Marker) -> str | None:
-    if marker.what == "trials":
-        other = sorted(set(marker.filters) - {"condition"})
-        if other:
-            return f"trials can only be filtered by condition, not by {', '.join(other)}"
-    vocab_for = {"condition": "conditions", "design": "designs"}
-    for key, value in marker.filters.items():
-        if key in vocab_for and value not in catalog.vocab(vocab_for[key]):
-            allowed = ", ".join(catalog.vocab(vocab_for[key]).ids())
-            return f"unknown {key} '{value}' in marker; allowed: {allowed}"
-        if key == "kind" and value not in ("primary", "review"):
-            return f"unknown kind '{value}' in marker; allowed: primary, review"
-    return None
-
-
 def count(catalog: Catalog, what: str, filters: dict[str, str]) -> int | None:
     """Compute a number for a ``[[count ...]]`` marker; ``None`` if ``what`` is unknown."""
     if what == "trials":
@@ -171,6 +169,72 @@ def count(catalog: Catalog, what: str, filters: dict[str, str]) -> int | None:
     if what == "conditions":
         return len({s.condition for s in studies})
     return None
+
+
+@dataclass(frozen=True)
+class MarkerContext:
+    """What a marker handler may use: the review, and the page the marker is on."""
+
+    project: Project
+    page_src: str
+
+
+def _count_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    value = count(ctx.project.catalog, marker.what, marker.filters)
+    return None if value is None else str(value)
+
+
+def _table_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    catalog = ctx.project.catalog
+    if marker.what == "characteristics":
+        studies = select_studies(catalog, marker.filters)
+        return pages.characteristics_table(studies, catalog, ctx.page_src)
+    if marker.what == "trials":
+        wanted = marker.filters.get("condition")
+        trials = [t for t in catalog.trials if wanted in (None, t.condition)]
+        return pages.trials_table(trials, catalog)
+    if marker.what == "measures":
+        return pages.measures_table(catalog, ctx.page_src)
+    if marker.what == "safety":
+        studies = select_studies(catalog, marker.filters)
+        return pages.safety_table(studies, catalog, ctx.page_src)
+    return None
+
+
+def _review_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    if marker.what == "updated":
+        return history.last_updated(ctx.project.catalog)
+    if marker.what == "version":
+        return history.review_version(ctx.project.root) or "unversioned"
+    if marker.what == "last-searched":
+        living = ctx.project.release_log.living
+        return living.last_searched if living else "not recorded"
+    if marker.what == "living-mode":
+        return release_views.living_mode_markdown(ctx.project.release_log) or (
+            "No living-mode plan is recorded in data/versions.yaml."
+        )
+    return None
+
+
+def _figure_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    return figures.render_figure(
+        marker.what,
+        ctx.project.catalog,
+        marker.filters,
+        ctx.page_src,
+        prisma=ctx.project.prisma,
+    )
+
+
+#: Marker kinds and their handlers: a handler returns the Markdown that replaces the marker,
+#: or ``None`` when the marker's second word is unknown. A new marker kind is one entry here
+#: (and a line in the README's list of markers).
+MARKERS: dict[str, Callable[[MarkerContext, Marker], str | None]] = {
+    "count": _count_marker,
+    "table": _table_marker,
+    "review": _review_marker,
+    "figure": _figure_marker,
+}
 
 
 def expand_page(
@@ -192,54 +256,24 @@ def expand_page(
         extra: Additional expanders by marker kind (figures register here).
     """
     catalog = project.catalog
+    context = MarkerContext(project, page_src)
     problems: list[Problem] = []
 
     def expand(marker: Marker) -> str | None:
-        bad = _filter_problems(catalog, marker)
+        bad = marker_filter_problem(catalog, marker)
         if bad:
             problems.append(Problem(path, marker.line, marker.column, "marker", bad))
             return ""
-        if marker.kind == "count":
-            value = count(catalog, marker.what, marker.filters)
-            return None if value is None else str(value)
-        if marker.kind == "table":
-            if marker.what == "characteristics":
-                studies = select_studies(catalog, marker.filters)
-                return pages.characteristics_table(studies, catalog, page_src)
-            if marker.what == "trials":
-                wanted = marker.filters.get("condition")
-                trials = [t for t in catalog.trials if wanted in (None, t.condition)]
-                return pages.trials_table(trials, catalog)
-            if marker.what == "measures":
-                return pages.measures_table(catalog, page_src)
-            if marker.what == "safety":
-                studies = select_studies(catalog, marker.filters)
-                return pages.safety_table(studies, catalog, page_src)
-            return None
-        if marker.kind == "review":
-            if marker.what == "updated":
-                return history.last_updated(catalog)
-            if marker.what == "version":
-                return history.review_version(project.root) or "unversioned"
-            if marker.what == "last-searched":
-                living = project.release_log.living
-                return living.last_searched if living else "not recorded"
-            if marker.what == "living-mode":
-                return release_views.living_mode_markdown(project.release_log) or (
-                    "No living-mode plan is recorded in data/versions.yaml."
-                )
-            return None
-        if marker.kind == "figure":
-            if marker.what == "prisma" and project.prisma is None:
-                msg = f"[[figure prisma]] needs {figures.PRISMA_FILE}, which does not exist"
-                problems.append(Problem(path, marker.line, marker.column, "marker", msg))
-                return ""
-            return figures.render_figure(
-                marker.what, catalog, marker.filters, page_src, prisma=project.prisma
-            )
-        handler = (extra or {}).get(marker.kind)
-        if callable(handler):
-            return handler(marker, page_src)
+        if marker.kind == "figure" and marker.what == "prisma" and project.prisma is None:
+            msg = f"[[figure prisma]] needs {PRISMA_FILE}, which does not exist"
+            problems.append(Problem(path, marker.line, marker.column, "marker", msg))
+            return ""
+        handler = MARKERS.get(marker.kind)
+        if handler is not None:
+            return handler(context, marker)
+        other = (extra or {}).get(marker.kind)
+        if callable(other):
+            return other(marker, page_src)
         return None
 
     text, found = expand_markers(markdown, path, expand, line_offset)
@@ -247,41 +281,3 @@ def expand_page(
 
 
 __all__ = ["FILTERS", "ProblemsFound", "Project", "count", "expand_page", "load_project"]
-
-
-def docs_files(docs_dir: Path) -> list[Path]:
-    """Return every file under ``docs_dir`` as MkDocs finds them (following symlinked folders).
-
-    A symlinked folder that loops back on itself is listed as the folder, so that the check
-    reports it instead of walking it forever.
-    """
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(docs_dir, followlinks=False):
-        base = Path(folder)
-        found.extend(base / name for name in files)
-        # Symlinked folders are not walked here; they are checked as inputs themselves.
-        found.extend(base / name for name in dirs if (base / name).is_symlink())
-    return sorted(found)
-
-
-def check_docs_files(paths: list[Path], root: Path) -> list[Problem]:
-    """Return one problem per file MkDocs would read or publish that is not a safe input.
-
-    MkDocs copies every file under ``docs/`` into the site: a symlink to a file outside the
-    project would publish it, and one to a FIFO or device would hang the build. Symlinks to
-    folders inside the project are fine; everything else must be a regular file inside it.
-    """
-    problems: list[Problem] = []
-    base = Path(root).resolve()
-    for path in paths:
-        if path.is_symlink() and path.is_dir():
-            try:
-                inside = path.resolve(strict=True).is_relative_to(base)
-            except (OSError, RuntimeError):
-                inside = False
-            if inside:
-                continue
-        refused = check_input_path(path, root)
-        if refused is not None:
-            problems.append(refused)
-    return problems

@@ -23,21 +23,11 @@ from typing import Any
 
 from .errors import Problem, ProblemsFound, sort_problems
 from .load import MAX_FILE_BYTES, load_yaml, parse_yaml
+from .model import VERSIONS_FILE, Release, ReleaseLog, Snapshot
 from .project import Project, check_docs, load_project
-from .releases import (
-    CITATION_FILE,
-    CONCLUSIONS,
-    VERSIONS_FILE,
-    ZENODO_FILE,
-    Release,
-    ReleaseLog,
-    Snapshot,
-    cff_data,
-    parse_release_log,
-    release_warnings,
-    version_key,
-)
-from .validate import today
+from .releases import CITATION_FILE, CONCLUSIONS, ZENODO_FILE, cff_data, version_key
+from .validate.checks import today
+from .validate.versions import parse_release_log, release_warnings
 
 #: Where problems with the command's own arguments are reported.
 ARGS = "release.py"

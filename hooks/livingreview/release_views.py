@@ -13,14 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Catalog
+from .model import Catalog, ReleaseLog, Snapshot
 from .pages import study_src
 from .releases import (
     PRISMA_COUNTS,
     Citation,
     Diff,
-    ReleaseLog,
-    Snapshot,
     for_condition,
     unreleased,
     version_changes,

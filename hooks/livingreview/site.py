@@ -12,14 +12,22 @@ from typing import Any
 
 from . import changes, explorer, exports, meta, pages, release_views, releases
 from .bibliography import Formatter
-from .citing import DOWNLOADS, DOWNLOADS_DIR, Citer, PageSource
-from .errors import Problem, relative_path
+from .citing import Citer, PageSource
+from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
-from .project import Project, expand_page, load_project, split_front_matter
+from .manifest import write_manifest
+from .model import SiteOptions
+from .project import (
+    REFERENCES_SRC,
+    Project,
+    expand_page,
+    generated_sources,
+    load_project,
+    split_front_matter,
+)
+from .validate import schema_validator
+from .validate.options import check_site_options, read_site_options
 from .verification import reference_labels
-
-REFERENCES_SRC = "references.md"
-DEFAULT_STYLE = "american-medical-association"
 
 
 @dataclass(frozen=True)
@@ -48,38 +56,80 @@ class SiteBuild:
     project: Project | None = None
     citer: Citer | None = None
     _expanded: dict[str, str] = field(default_factory=dict)
+    _bodies: dict[str, str] = field(default_factory=dict)
     _records: dict[str, str] = field(default_factory=dict)
     _abbr: str | None = None
+    _settings: SiteOptions | None = None
+
+    def configure(self) -> list[Problem]:
+        """Check the site options (``extra.review``); return one problem per wrong option.
+
+        Positions are read from ``mkdocs.yml`` when the options are the ones it holds.
+        """
+        raw, positions = read_site_options(self.root)
+        if raw != self.options:
+            positions = {}
+        self._settings, problems = check_site_options(self.options, positions, self.root)
+        return problems
+
+    @property
+    def settings(self) -> SiteOptions:
+        """The checked site options (checked on first use when :meth:`configure` was not run)."""
+        if self._settings is None:
+            problems = self.configure()
+            if problems:
+                raise ProblemsFound(problems)
+        assert self._settings is not None
+        return self._settings
 
     def load(self) -> None:
         """Load and validate every input (raises ``ProblemsFound``)."""
+        settings = self.settings
         self.project = load_project(self.root)
-        style = str(self.options.get("style", DEFAULT_STYLE))
-        formatter = Formatter(self.project.bibliography, style=style, root=self.root)
+        formatter = Formatter(self.project.bibliography, style=settings.style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
         self.citer.labels = reference_labels(self.project.catalog)
 
     def _edit_link(self, record: str) -> str:
-        repo = str(self.options.get("repo_url", "")).rstrip("/")
-        branch = str(self.options.get("branch", "main"))
+        repo, branch = self.settings.repo_url, self.settings.branch
         return f"{repo}/edit/{branch}/{record}" if repo else ""
 
     def generated_pages(self) -> list[GeneratedPage]:
-        """Return the pages generated from the data."""
+        """Return the pages generated from the data, in :func:`.project.generated_sources` order."""
         assert self.project is not None
         catalog = self.project.catalog
-        out = [
-            GeneratedPage(pages.STUDIES_INDEX, pages.studies_index(catalog), in_nav=True),
-            GeneratedPage(REFERENCES_SRC, "# References\n", in_nav=True),
-            GeneratedPage(explorer.EXPLORER_SRC, explorer.explorer_page(catalog), in_nav=True),
-            GeneratedPage(changes.WHATS_NEW_SRC, self._whats_new(), in_nav=True),
-        ]
-        for study in catalog.studies:
-            src = pages.study_src(study.id)
+        fixed = {
+            pages.STUDIES_INDEX: lambda: pages.studies_index(catalog),
+            REFERENCES_SRC: lambda: "# References\n",
+            explorer.EXPLORER_SRC: lambda: explorer.explorer_page(catalog),
+            changes.WHATS_NEW_SRC: self._whats_new,
+        }
+        studies = {pages.study_src(s.id): s for s in catalog.studies}
+        out = []
+        for src in generated_sources(catalog):
+            if src in fixed:
+                out.append(GeneratedPage(src, fixed[src](), in_nav=True))
+                continue
+            study = studies[src]
             self._records[src] = study.path
             content = pages.study_page(study, catalog, self._edit_link(study.path))
             out.append(GeneratedPage(src, content, in_nav=False, record=study.path))
         return out
+
+    def generated_files(self) -> list[GeneratedPage]:
+        """Return the downloads that are added to the site as files (the study data)."""
+        assert self.project is not None
+        contents = exports.build_downloads(
+            self.project.bibliography,
+            (),
+            self.project.catalog,
+            schema_validator(self.root, "study").schema,
+            groups=exports.FILE_GROUPS,
+        )
+        return [
+            GeneratedPage(exports.DOWNLOADS_DIR + name, text, in_nav=False)
+            for name, text in contents.items()
+        ]
 
     def _whats_new(self) -> str:
         assert self.project is not None
@@ -225,6 +275,7 @@ class SiteBuild:
             expanded, found = expand_page(self.project, body, src, path, offset)
             problems.extend(found)
             self._expanded[src] = expanded
+            self._bodies[src] = body
             # Positions of citations are reported against the unexpanded source when the page
             # is hand-written; tables inserted by markers cite only validated record keys.
             collected.append(PageSource(path, expanded if generated else body, offset))
@@ -235,11 +286,23 @@ class SiteBuild:
         return relative_path(self.docs_dir / src, self.root)
 
     def page_markdown(self, src: str, url: str, markdown: str) -> str:
-        """Return the final Markdown of a page: markers expanded, citations rendered."""
-        assert self.citer is not None
+        """Return the final Markdown of a page: markers expanded, citations rendered.
+
+        Works on ``markdown``, the text MkDocs passes in (front matter removed), so changes
+        that other plugins made before this hook survive. When it is the text :meth:`prepare`
+        read, the expansion made there is reused; otherwise the markers are expanded again,
+        on this text (citations keep the numbers given in reading order).
+        """
+        assert self.citer is not None and self.project is not None
         if src == REFERENCES_SRC:
             return self.citer.references_page(url)
-        text = self._expanded.get(src, markdown)
+        text = self._expanded.get(src)
+        # MkDocs drops the blank lines after front matter; they change nothing else.
+        if text is None or markdown.lstrip("\n") != self._bodies.get(src, "").lstrip("\n"):
+            path = self._records.get(src) or self._doc_path(src)
+            # Problems in the inputs were reported by prepare(); text another plugin added
+            # has no position in any file, so a bad marker there stays as written.
+            text, _ = expand_page(self.project, markdown, src, path)
         text, cited = self.citer.render(text, url)
         return text + self.citer.reference_list(cited, url) + self._abbreviations()
 
@@ -254,17 +317,17 @@ class SiteBuild:
             self._abbr = "\n\n" + "\n".join(lines) + "\n" if lines else ""
         return self._abbr
 
+    def write_manifest(self, site_dir: Path, pages: list[tuple[str, str | None]]) -> None:
+        """Write the manifest of built pages the PDF reads: (URL, nav title) in reading order."""
+        write_manifest(site_dir, pages)
+
     def write_downloads(self, site_dir: Path) -> None:
-        """Write references.bib/.ris/.json (cited entries only) into the built site."""
+        """Write the downloads that depend on the citations (references.bib/.ris/.json)."""
         assert self.project is not None and self.citer is not None
         keys = self.citer.ordered(self.citer.numbers)
-        target = site_dir / DOWNLOADS_DIR
+        target = site_dir / exports.DOWNLOADS_DIR
         target.mkdir(parents=True, exist_ok=True)
-        bib = self.project.bibliography
-        contents = {
-            DOWNLOADS[0]: exports.to_bibtex(bib, keys),
-            DOWNLOADS[1]: exports.to_ris(bib, keys),
-            DOWNLOADS[2]: exports.to_csl_json(bib, keys),
-        }
+        groups = frozenset({e.group for e in exports.EXPORTS}) - exports.FILE_GROUPS
+        contents = exports.build_downloads(self.project.bibliography, keys, groups=groups)
         for name, text in contents.items():
             (target / name).write_text(text, encoding="utf-8")

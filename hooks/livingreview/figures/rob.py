@@ -1,0 +1,309 @@
+"""Risk of bias: one traffic-light plot and summary bars per assessment tool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..model import Catalog, RiskOfBias, RobTool, Study, rob_tools
+from .style import JUDGEMENTS, NOT_ASSESSED, Judgement, study_link
+from .svg import (
+    HATCH,
+    Svg,
+    data_table,
+    empty_figure,
+    esc,
+    figure_html,
+    html_block,
+    plural,
+    slug,
+    table_cell,
+)
+from .text import fit_text, text_width
+
+# --- risk of bias ------------------------------------------------------------------------------
+
+
+_NO_TOOL = RobTool(
+    "none", "No risk-of-bias tool assigned to the design", "No tool assigned", (), ()
+)
+
+#: One row of a traffic-light plot: a study and its sourced assessment (None: not assessed).
+_RobRow = tuple[Study, RiskOfBias | None]
+
+
+def _rob_groups(catalog: Catalog, studies: Sequence[Study]) -> list[tuple[RobTool, list[_RobRow]]]:
+    """Group studies by tool: each assessment's tool, else the tool designs.yaml names.
+
+    A study without a sourced assessment is listed under its design's tool as not assessed;
+    studies whose design has no tool (reviews) form a last group.
+    """
+    tools = rob_tools(catalog.vocabularies)
+    designs = catalog.vocab("designs")
+    groups: dict[str, list[_RobRow]] = {}
+    for s in studies:
+        if s.risk_of_bias:
+            for a in s.risk_of_bias:
+                groups.setdefault(a.tool, []).append((s, a))
+        else:
+            tool = designs[s.design].get("rob_tool") if s.design in designs else None
+            groups.setdefault(tool or _NO_TOOL.id, []).append((s, None))
+    order = [t for t in tools if t in groups]
+    order += sorted(t for t in groups if t not in tools and t != _NO_TOOL.id)
+    order += [_NO_TOOL.id] if _NO_TOOL.id in groups else []
+    out = []
+    for tool_id in order:
+        tool = tools.get(tool_id) or _NO_TOOL
+        if tool_id not in tools and tool_id != _NO_TOOL.id:
+            # A tool missing from rob_tools.yaml: show the domains its records use.
+            used = sorted({k for _, a in groups[tool_id] if a for k in a.domains})
+            tool = RobTool(tool_id, tool_id, tool_id, tuple((k, k) for k in used), ())
+        out.append((tool, groups[tool_id]))
+    return out
+
+
+def _judgement(value: str) -> Judgement:
+    fallback = Judgement(value.replace("-", " ").capitalize(), "•", "#BDBDBD", "#000000")
+    return JUDGEMENTS.get(value, fallback)
+
+
+def _judgement_label(value: str) -> str:
+    return NOT_ASSESSED if value == NOT_ASSESSED else _judgement(value).label
+
+
+def _row_labels(rows: Sequence[_RobRow]) -> list[str]:
+    """Study labels, plus the assessment's source where a study has several assessments."""
+    counts: dict[str, int] = {}
+    for s, _ in rows:
+        counts[s.id] = counts.get(s.id, 0) + 1
+    return [
+        f"{s.label} ({a.source.ref})" if a is not None and counts[s.id] > 1 else s.label
+        for s, a in rows
+    ]
+
+
+def _rob_summary(tool: RobTool, rows: Sequence[_RobRow]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Count judgements per domain and overall: the tool's list, others used, not assessed."""
+    used = {v for _, a in rows if a for v in (*a.domains.values(), a.overall)}
+    known = list(JUDGEMENTS)
+    order = [*tool.judgements]
+    order += sorted(used - set(order), key=lambda j: (known.index(j) if j in known else 99, j))
+    out = []
+    for key, label in [*tool.domains, ("overall", "Overall")]:
+        counts = dict.fromkeys(order, 0)
+        counts[NOT_ASSESSED] = 0
+        for _, a in rows:
+            value = None if a is None else (a.overall if key == "overall" else a.domains.get(key))
+            counts[value or NOT_ASSESSED] += 1
+        out.append((label if key == "overall" else f"{key} {label}", list(counts.items())))
+    return out
+
+
+def _rob_symbol(svg: Svg, cx: float, cy: float, value: str | None, hatch: str) -> None:
+    """Draw a judgement as a coloured disc with its symbol, or the hatch when there is none."""
+    if value is None:
+        svg.circle(cx, cy, 9, fill=hatch, stroke=HATCH, class_="rf-rob-not-assessed")
+        return
+    style = _judgement(value)
+    svg.circle(
+        cx,
+        cy,
+        9,
+        fill=style.fill,
+        stroke="currentColor",
+        stroke_width=0.8,
+        class_=f"rf-rob rf-rob-{slug(value)}",
+    )
+    svg.text(
+        cx,
+        cy + 4,
+        style.symbol,
+        text_anchor="middle",
+        font_size="11",
+        font_weight="700",
+        fill=style.ink,
+    )
+
+
+def _rob_figure(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
+    """Return the traffic-light plot and summary bars for the studies under one tool."""
+    row_h, col_w, overall_w, bar_w = 24.0, 36.0, 60.0, 320.0
+    labels = _row_labels(rows)
+    summary = _rob_summary(tool, rows)
+    label_w = min(max(text_width(t, 12) for t in [*labels, *(h for h, _ in summary)]) + 4, 300)
+    x0 = 8 + label_w + 10
+    # Wide enough for the words "Not assessed" even when the tool has no domains.
+    grid_w = max(col_w * len(tool.domains) + overall_w, 130.0)
+    width = x0 + max(grid_w, bar_w + 44) + 10
+    col_x = [x0 + (i + 0.5) * col_w for i in range(len(tool.domains))]
+    col_x.append(
+        x0 + col_w * len(tool.domains) + overall_w / 2 if tool.domains else x0 + grid_w / 2
+    )
+    columns = [k for k, _ in tool.domains]
+
+    svg = Svg(fig_id)
+    hatch = svg.hatch()
+    svg.text(8, 20, f"{tool.short}: {plural(len(rows), 'study', 'studies')}", font_weight="600")
+    for key, cx in zip([*columns, "Overall"], col_x, strict=True):
+        svg.text(cx, 44, key, text_anchor="middle", font_size="11", font_weight="600")
+    y = 52.0
+    # Traffic lights: one row per study (or per assessment), each of fixed height, so the
+    # figure grows with the number of studies and labels never overlap.
+    for (_, a), label in zip(rows, labels, strict=True):
+        svg.open("g", class_="rf-rob-row")
+        svg.tooltip(f"{label}: " + (f"assessed, source {a.source.ref}" if a else NOT_ASSESSED))
+        svg.text(x0 - 10, y + row_h / 2 + 4, fit_text(label, label_w, 12), text_anchor="end")
+        svg.line(x0, y + row_h, x0 + grid_w, y + row_h, stroke_opacity="0.15")
+        if a is None:
+            svg.rect(
+                x0 + 2,
+                y + 3,
+                grid_w - 4,
+                row_h - 6,
+                rx=4,
+                fill=hatch,
+                stroke=HATCH,
+                class_="rf-rob-not-assessed",
+            )
+            svg.text(
+                x0 + grid_w / 2,
+                y + row_h / 2 + 4,
+                NOT_ASSESSED,
+                text_anchor="middle",
+                font_size="11",
+                font_weight="600",
+            )
+        else:
+            values = [a.domains.get(k) for k in columns] + [a.overall]
+            for value, cx in zip(values, col_x, strict=True):
+                _rob_symbol(svg, cx, y + row_h / 2, value, hatch)
+        svg.close("g")
+        y += row_h
+    y += 8
+    for key, label in tool.domains:
+        svg.text(8, y + 12, f"{key}: {label}", font_size="11")
+        y += 16
+    y += 10
+    svg.text(8, y + 12, "Percentage of studies by judgement", font_weight="600")
+    y += 22
+    total = len(rows)
+    for heading, counts in summary:
+        svg.open("g", class_="rf-rob-bar")
+        svg.tooltip(
+            heading + ": " + "; ".join(f"{_judgement_label(j)} {c}" for j, c in counts if c)
+        )
+        svg.text(x0 - 10, y + row_h / 2 + 4, fit_text(heading, label_w, 12), text_anchor="end")
+        x = x0
+        for j, c in counts:
+            if not c:
+                continue
+            w = bar_w * c / total
+            ink = None
+            if j == NOT_ASSESSED:
+                svg.rect(
+                    x, y + 3, w, row_h - 6, fill=hatch, stroke=HATCH, class_="rf-rob-not-assessed"
+                )
+            else:
+                style = _judgement(j)
+                ink = style.ink
+                svg.rect(
+                    x,
+                    y + 3,
+                    w,
+                    row_h - 6,
+                    fill=style.fill,
+                    stroke="currentColor",
+                    stroke_width=0.6,
+                    class_=f"rf-rob rf-rob-{slug(j)}",
+                )
+            pct = f"{round(100 * c / total)}%"
+            if w >= text_width(pct, 10) + 6:
+                svg.text(
+                    x + w / 2,
+                    y + row_h / 2 + 4,
+                    pct,
+                    text_anchor="middle",
+                    font_size="10",
+                    font_weight="600",
+                    fill=ink,
+                )
+            x += w
+        svg.close("g")
+        y += row_h
+    y += 10
+    lx = 8.0
+    for j, _ in summary[-1][1]:
+        text = _judgement_label(j)
+        w = 22 + text_width(text, 11) + 16
+        if lx + w > width - 8 and lx > 8:
+            lx, y = 8.0, y + 22
+        _rob_symbol(svg, lx + 9, y + 9, None if j == NOT_ASSESSED else j, hatch)
+        svg.text(lx + 22, y + 13, text, font_size="11")
+        lx += w
+
+    assessed = sum(1 for _, a in rows if a is not None)
+    overall = "; ".join(f"{_judgement_label(j)}: {c}" for j, c in summary[-1][1] if c)
+    if tool is _NO_TOOL:
+        what = "Studies whose design has no risk-of-bias tool assigned."
+    else:
+        what = (
+            f"Traffic-light plot of {tool.label} judgements by study and domain, and bars "
+            "with the percentage of studies per judgement."
+        )
+    desc = (
+        f"{what} {plural(total, 'study', 'studies')}: {assessed} with a sourced assessment, "
+        f"{total - assessed} not assessed (no sourced assessment is recorded, so no judgement "
+        f"is shown). Overall: {overall}."
+    )
+    caption = (
+        f"Risk of bias, {tool.label}: {assessed} of {plural(total, 'study', 'studies')} "
+        "assessed. Only assessments taken from a named source are shown; a grey hatch marks a "
+        "study that has not been assessed."
+    )
+    svg_text = svg.render(width, y + 26, f"Risk of bias: {tool.short}", desc)
+    return figure_html("rob", fig_id, svg_text, caption)
+
+
+def render_rob(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str) -> str:
+    """Return the risk-of-bias figures (one per tool) and their data tables."""
+    studies = catalog.select(**filters)
+    if not studies:
+        return empty_figure("No included study matches this selection.")
+    figures, tables = [], []
+    for tool, rows in _rob_groups(catalog, studies):
+        figures.append(_rob_figure(tool, rows, f"{fig_id}-{slug(tool.id)}"))
+        body = []
+        for (s, a), label in zip(rows, _row_labels(rows), strict=True):
+            link = study_link(s, page_src) + esc(label[len(s.label) :])
+            if a is None:
+                body.append([link, *(NOT_ASSESSED for _ in tool.domains), NOT_ASSESSED, "—"])
+                continue
+            cells = [
+                table_cell(_judgement(a.domains[k]).label if k in a.domains else None)
+                for k, _ in tool.domains
+            ]
+            source = esc(f"{a.source.ref}, {a.source.locator}")
+            body.append([link, *cells, esc(_judgement(a.overall).label), source])
+        headers = ["Study", *(k for k, _ in tool.domains), "Overall", "Source"]
+        tables.append(data_table(f"Data table: risk of bias, {tool.short}", headers, body))
+        total = len(rows)
+        summary = [
+            (
+                esc(heading),
+                esc(
+                    "; ".join(
+                        f"{_judgement_label(j)} {c} ({round(100 * c / total)}%)"
+                        for j, c in counts
+                        if c
+                    )
+                ),
+            )
+            for heading, counts in _rob_summary(tool, rows)
+        ]
+        tables.append(
+            data_table(
+                f"Data table: risk-of-bias summary, {tool.short}",
+                ("Domain", "Studies by judgement"),
+                summary,
+            )
+        )
+    return html_block(*figures, *tables)

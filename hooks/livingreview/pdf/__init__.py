@@ -1,0 +1,88 @@
+"""The whole review as one PDF, made from the pages of the built site.
+
+The PDF is printed from the HTML the website serves (``site/``), not from the Markdown, so the
+two cannot drift apart: the same citation numbers, tables and figures. :func:`build_pdf` reads
+the built pages in reading order (navigation pages from ``mkdocs.yml``, then the study records
+as an appendix), keeps only the article of each page, and combines them into one print
+document: a cover, a table of contents, numbered sections, the appendix and one bibliography
+(the References page) at the end. WeasyPrint renders it with the stylesheet in
+``templates/pdf/``.
+
+What the combination does to each page, and why:
+
+* Theme chrome (header, navigation, footer, search) is never read: only
+  ``article.md-content__inner``. Scripts, forms, embedded frames, ``<link>``/``<style>``
+  elements, permalinks (``a.headerlink``) and edit buttons are removed; nothing interactive
+  works on paper, and nothing in a page may restyle the PDF or pull in a resource.
+* Element ids are made unique across pages (``<page slug>--<id>``) and links between pages
+  become links inside the PDF (``../methods/#search`` -> ``#methods--search``; a link to a
+  page goes to its section). Citation links keep their numbers and point at the single
+  bibliography (``../references/#ref-KEY`` -> ``#ref-KEY``); each page's own reference list
+  is dropped, because the bibliography at the end lists every entry once.
+* Links to files of the site that are not pages (downloads) cannot work offline; they are
+  made absolute when ``site_url`` is configured and otherwise removed with their paragraph.
+* Figures stay inline ``<svg>`` (vector graphics in the PDF). Their text is set in the PDF's
+  sans-serif font (their own font stack names system fonts), and an inline ``height: auto``
+  is dropped, because WeasyPrint lays such an SVG out as a square.
+
+WeasyPrint fetches through :class:`SiteFetcher`, which serves only regular files inside the
+build output (and the DejaVu font files named in the stylesheet) and refuses everything else:
+``http:``, ``https:``, ``data:``, paths outside the site, ``..`` segments and symlinks that
+leave it. A refused URL is logged by name and the build goes on without it.
+
+Output is reproducible: the same site and ``SOURCE_DATE_EPOCH`` give the same bytes. The
+creation and modification dates come from ``SOURCE_DATE_EPOCH`` (default: the commit time of
+``HEAD``, else a fixed date), the PDF ``/ID`` is derived from the title, and nothing depends on
+the clock, on dictionary order or on the machine's locale.
+
+This module does not import MkDocs: it needs only the built site and ``mkdocs.yml``.
+"""
+
+from __future__ import annotations
+
+from .document import PAPER_SIZES, TEMPLATES, Build, Combiner, build_pdf, check_site, combine
+from .errors import PdfError, RefusedURL
+from .fetcher import FONT_DIRS, FONT_FILES, SiteFetcher, check_url, find_fonts
+from .html import SVG_FONT, parse_article, serialize
+from .manifest import (
+    FALLBACK_EPOCH,
+    PDF_NAME,
+    Metadata,
+    Page,
+    discover_pages,
+    format_date,
+    load_config,
+    nav_entries,
+    review_metadata,
+    source_date_epoch,
+)
+
+__all__ = [
+    "FALLBACK_EPOCH",
+    "FONT_DIRS",
+    "FONT_FILES",
+    "PAPER_SIZES",
+    "PDF_NAME",
+    "SVG_FONT",
+    "TEMPLATES",
+    "Build",
+    "Combiner",
+    "Metadata",
+    "Page",
+    "PdfError",
+    "RefusedURL",
+    "SiteFetcher",
+    "build_pdf",
+    "check_site",
+    "check_url",
+    "combine",
+    "discover_pages",
+    "find_fonts",
+    "format_date",
+    "load_config",
+    "nav_entries",
+    "parse_article",
+    "review_metadata",
+    "serialize",
+    "source_date_epoch",
+]
