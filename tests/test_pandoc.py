@@ -67,6 +67,7 @@ _add("references.bib", STYLES, "schwartz2021 feder2021 pradhan2017", _AND_OTHERS
 _add("references.bib", ("apa",), "abdallah2022 ross2019", _AND_OTHERS)
 _add("references.bib", STYLES, "dechant2020 eden2025", _APOSTROPHE)
 _add("formatting_case.bib", STYLES, "who2020", _ORGANIZATION)
+_add("references.bib", STYLES, "kettle-medpath otago-anzctr otago-medpath", _ORGANIZATION)
 _add("strings_case.bib", (AMA,), "monthday2017", _MONTH_DAY)
 
 #: (file name, style, key) -> why our text differs from Pandoc's.
