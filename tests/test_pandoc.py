@@ -79,7 +79,7 @@ def _plain(blocks: list[Any], api: Any) -> str:
     text = pypandoc.convert_text(
         json.dumps(doc), "plain", format="json", extra_args=["--wrap=none"]
     )
-    return re.sub(r"\s+", " ", re.sub(r"^\d+\.\s*", "", text.strip()))
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"^\d+\.\s*", "", text.strip()))
 
 
 @cache
