@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from livingreview.errors import Problem, ProblemsFound, internal_error
 from livingreview.history import has_git_history
+from livingreview.manifest import SETTINGS
 from livingreview.render import plain_title
 from livingreview.site import SiteBuild
 from livingreview.validate import today
@@ -177,4 +178,15 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     """Write the bibliography downloads and the manifest of built pages into the site."""
     assert _build is not None
     _build.write_downloads(Path(config.site_dir))
-    _build.write_manifest(Path(config.site_dir), _reading_order)
+    _build.write_manifest(Path(config.site_dir), _reading_order, _pdf_settings(config))
+
+
+def _pdf_settings(config: MkDocsConfig) -> dict[str, Any]:
+    """Return the site settings the PDF uses, as this build resolved them (JSON-ready)."""
+    settings: dict[str, Any] = {name: config.get(name) for name in SETTINGS}
+    language = config.theme.get("language") if config.theme is not None else None
+    settings["theme"] = {"language": language}
+    keywords = (config.extra.get("review") or {}).get("keywords")
+    if isinstance(keywords, list):
+        settings["extra"] = {"review": {"keywords": [str(k) for k in keywords]}}
+    return settings

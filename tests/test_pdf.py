@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, needs
 from livingreview import pdf
-from livingreview.manifest import MANIFEST_FILE, write_manifest
+from livingreview.manifest import MANIFEST_FILE, read_settings, write_manifest
 from pypdf import PdfReader
 
 SCRIPT = ROOT / "scripts" / "build_pdf.py"
@@ -543,6 +543,10 @@ def test_metadata(real: RealPdf) -> None:
     assert info.subject == meta.description and info.subject
     assert info["/Keywords"] == ", ".join(meta.keywords) and meta.keywords
     assert real.reader.trailer["/Root"]["/Lang"] == "en"
+    # The PDF read these from the settings the build wrote, which are mkdocs.yml's.
+    settings = read_settings(real.site)
+    assert settings is not None and settings["site_name"] == config["site_name"]
+    assert pdf.review_metadata(settings, ROOT, EPOCH) == meta
     stamp = datetime.fromtimestamp(EPOCH, tz=UTC).strftime("D:%Y%m%d%H%M%S")
     assert info["/CreationDate"].startswith(stamp)
     assert info["/ModDate"].startswith(stamp)
@@ -664,3 +668,45 @@ def test_pages_come_from_the_manifest_the_build_wrote(tmp_path: Path) -> None:
     (site / MANIFEST_FILE).write_text("{not json", "utf-8")
     with pytest.raises(pdf.PdfError, match="not a manifest of built pages"):
         pdf.discover_pages(site, config)
+
+
+def test_metadata_comes_from_the_settings_the_build_wrote(tmp_path: Path) -> None:
+    site = tmp_path / "built"
+    shutil.copytree(FIXTURE / "built", site)
+    config_path = FIXTURE / "mkdocs.yml"
+    # A site built without the manifest (plain MkDocs): the PDF reads mkdocs.yml.
+    assert pdf.site_config(site, config_path) == pdf.load_config(config_path)
+    write_manifest(site, [("", "Home")])  # a manifest from before it held settings
+    assert pdf.site_config(site, config_path)["site_name"] == "Fixture review"
+    settings = {
+        "site_name": "Built <name>",
+        "site_author": "Built authors",
+        "site_description": "Built description",
+        "site_url": "https://example.org/built/",
+        "repo_url": None,
+        "copyright": "Built notice",
+        "theme": {"language": "de"},
+        "extra": {"review": {"keywords": ["built keyword"]}},
+    }
+    write_manifest(site, [("", "Home")], settings)
+    assert read_settings(site) == settings
+    # The build's settings win; mkdocs.yml is not read at all (here it does not exist).
+    config = pdf.site_config(site, tmp_path / "missing" / "mkdocs.yml")
+    meta = pdf.review_metadata(config, tmp_path, EPOCH)
+    assert (meta.title, meta.authors, meta.description) == (
+        "Built <name>",
+        ("Built authors",),
+        "Built description",
+    )
+    assert (meta.url, meta.notice, meta.lang, meta.keywords) == (
+        "https://example.org/built/",
+        "Built notice",
+        "de",
+        ("built keyword",),
+    )
+    document, _ = pdf.combine(site, config, meta)
+    assert "<title>Built &lt;name&gt;</title>" in document
+    assert "Built notice" in document
+    (site / MANIFEST_FILE).write_text('{"pages": [], "settings": ["x"]}', "utf-8")
+    with pytest.raises(pdf.PdfError, match="settings is not a mapping"):
+        pdf.site_config(site, config_path)

@@ -6,6 +6,7 @@ the adapter passes plain strings (source paths, URLs, Markdown) and gets plain s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -317,9 +318,14 @@ class SiteBuild:
             self._abbr = "\n\n" + "\n".join(lines) + "\n" if lines else ""
         return self._abbr
 
-    def write_manifest(self, site_dir: Path, pages: list[tuple[str, str | None]]) -> None:
-        """Write the manifest of built pages the PDF reads: (URL, nav title) in reading order."""
-        write_manifest(site_dir, pages)
+    def write_manifest(
+        self,
+        site_dir: Path,
+        pages: list[tuple[str, str | None]],
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write the manifest the PDF reads: (URL, nav title) in reading order, site settings."""
+        write_manifest(site_dir, pages, settings)
 
     def write_downloads(self, site_dir: Path) -> None:
         """Write the downloads that depend on the citations (references.bib/.ris/.json)."""

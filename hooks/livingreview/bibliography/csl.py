@@ -262,15 +262,19 @@ def quote_url_part(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 #: Fields Pandoc turns from title case into sentence case before CSL formatting (styles then
-#: apply their own text-case; AMA wants sentence-case article titles). Container titles
-#: (journal, booktitle, also when inherited through crossref) are not: Pandoc keeps them.
-SENTENCE_CASE_FIELDS = frozenset({"title", "subtitle", "titleaddon"})
+#: apply their own text-case; AMA wants sentence-case article titles): the titles of works,
+#: including a book's or proceedings' ``booktitle`` (also when inherited through crossref),
+#: ``series`` and ``eventtitle``. Journal titles (``journal``, ``journaltitle``) are names of
+#: periodicals: Pandoc keeps them as written.
+SENTENCE_CASE_FIELDS = frozenset(
+    {"title", "subtitle", "titleaddon", "booktitle", "series", "eventtitle"}
+)
 #: ``langid``/``language`` values read as English (Pandoc converts English titles only).
 _ENGLISH = frozenset({"english", "american", "british", "canadian", "australian", "newzealand"})
 _TOKEN_RE = re.compile(
     r"(?P<command>\\(?:[A-Za-z]+|.))"
-    r"|(?P<word>[^\W\d_][^\s{}\\\-\u2010-\u2015/:;.,!?()\[\]\"]*)"
-    r"|(?P<stop>[:.!?](?=\s|$))"
+    r"|(?P<word>[^\W\d_][^\s~{}\\\-\u2010-\u2015/:;.,!?()\[\]\"]*)"
+    r"|(?P<stop>[:.!?](?=[\s~]|$))"
     r"|(?P<other>[^{])",
 )
 
@@ -312,7 +316,8 @@ def sentence_case_latex(latex: str) -> str:
         if match.group("word"):
             # Only a word that opens the title or follows a space is raised ("<script>" and
             # "(ab)" stay as written), as citeproc capitalizes a chunk whose first letter leads.
-            opens = i == 0 or latex[i - 1].isspace()
+            # A tie (~) is a space to Pandoc: "Dr.~who" -> "Dr. Who", "the~Big" -> "the big".
+            opens = i == 0 or latex[i - 1].isspace() or latex[i - 1] == "~"
             if start and opens:
                 token = token[:1].upper() + token[1:]
             elif (token[:1].isupper() and token[1:] == token[1:].lower() and len(token) > 1) or (

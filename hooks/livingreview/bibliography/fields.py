@@ -114,7 +114,12 @@ CSL_TYPES: Mapping[str, str] = MappingProxyType(
 )
 
 #: Genre that a thesis type implies when the entry has no ``type`` field.
-THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+#: The typographic apostrophe is Pandoc's (its localized "mathesis" term); this is our text,
+#: not the entry's, so it does not change what was written.
+THESIS_GENRES = {
+    "phdthesis": "PhD thesis",
+    "mastersthesis": "Master\N{RIGHT SINGLE QUOTATION MARK}s thesis",
+}
 
 #: Parent types whose ``title`` becomes a child's ``booktitle`` (biblatex crossref rules).
 BOOKLIKE_PARENTS = frozenset(

@@ -54,6 +54,7 @@ from .manifest import (
     load_config,
     nav_entries,
     review_metadata,
+    site_config,
     source_date_epoch,
 )
 
@@ -84,5 +85,6 @@ __all__ = [
     "parse_article",
     "review_metadata",
     "serialize",
+    "site_config",
     "source_date_epoch",
 ]

@@ -44,11 +44,11 @@ from .manifest import (
     Metadata,
     Page,
     discover_pages,
-    load_config,
     page_file,
     page_slug,
     plain_value,
     review_metadata,
+    site_config,
     source_date_epoch,
 )
 
@@ -366,7 +366,8 @@ def build_pdf(
 
     Args:
         site_dir: The build output (``site/``); the PDF is written into it by default.
-        config_path: ``mkdocs.yml``; its folder holds ``CITATION.cff``/``pyproject.toml``.
+        config_path: ``mkdocs.yml``, read only for a site built without the manifest; its
+            folder holds ``CITATION.cff``/``pyproject.toml``.
         output: Where to write the PDF (default ``site_dir/review.pdf``).
         paper: ``a4`` or ``letter``.
         epoch: ``SOURCE_DATE_EPOCH``; default from the environment, git or a fixed date.
@@ -383,7 +384,7 @@ def build_pdf(
     say = progress or (lambda _line: None)
     started = time.perf_counter()
     check_site(site_dir)
-    config = load_config(config_path)
+    config = site_config(site_dir, config_path)
     root = config_path.resolve().parent
     if epoch is None:
         epoch = source_date_epoch(root)

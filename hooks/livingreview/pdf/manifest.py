@@ -17,7 +17,7 @@ import yaml
 from ..bibliography import MONTH_NAMES
 from ..citing import REFERENCES_URL
 from ..history import env_epoch, review_version
-from ..manifest import read_manifest
+from ..manifest import read_manifest, read_settings
 from ..pages import STUDY_DIR, study_url
 from ..releases import read_citation
 from .errors import PdfError
@@ -65,6 +65,22 @@ def load_config(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PdfError(f"{path}: expected a mapping of settings")
     return data
+
+
+def site_config(site_dir: Path, config_path: Path) -> dict[str, Any]:
+    """Return the site settings the PDF uses: the build's, from its manifest.
+
+    A site built without the manifest (by plain MkDocs) falls back to ``mkdocs.yml``, which is
+    then the only thing read from ``config_path``.
+
+    Raises:
+        PdfError: The manifest is not one the build wrote, or ``mkdocs.yml`` cannot be read.
+    """
+    try:
+        settings = read_settings(site_dir)
+    except ValueError as exc:
+        raise PdfError(str(exc)) from None
+    return settings if settings is not None else load_config(config_path)
 
 
 def _src_to_url(src: str) -> str:
