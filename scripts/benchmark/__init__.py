@@ -1,0 +1,1 @@
+"""The performance benchmark behind ``scripts/bench.py``, split by concern."""
