@@ -40,19 +40,37 @@ def write_manifest(
     (site_dir / MANIFEST_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
-def read_manifest(site_dir: Path) -> list[tuple[str | None, str]] | None:
-    """Return (title, URL) of the navigation pages from the build's manifest, if there is one.
+def _load(site_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """Return the manifest's path and parsed mapping, or ``None`` when the build wrote none.
 
     Raises:
-        ValueError: The manifest exists but is not one the build wrote.
+        ValueError: The manifest exists but is not JSON holding a mapping.
     """
     path = site_dir / MANIFEST_FILE
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a manifest of built pages ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a manifest of built pages (not a mapping)")
+    return path, data
+
+
+def read_manifest(site_dir: Path) -> list[tuple[str | None, str]] | None:
+    """Return (title, URL) of the navigation pages from the build's manifest, if there is one.
+
+    Raises:
+        ValueError: The manifest exists but is not one the build wrote.
+    """
+    loaded = _load(site_dir)
+    if loaded is None:
+        return None
+    path, data = loaded
+    try:
         entries = [(p["title"], str(p["url"])) for p in data["pages"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a manifest of built pages ({exc})") from None
     return [(str(t) if t else None, url) for t, url in entries]
 
@@ -66,14 +84,11 @@ def read_settings(site_dir: Path) -> dict[str, Any] | None:
     Raises:
         ValueError: The manifest exists but is not one the build wrote.
     """
-    path = site_dir / MANIFEST_FILE
-    if not path.is_file():
+    loaded = _load(site_dir)
+    if loaded is None:
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        settings = data.get("settings")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{path}: not a manifest of built pages ({exc})") from None
+    path, data = loaded
+    settings = data.get("settings")
     if settings is not None and not isinstance(settings, dict):
         raise ValueError(f"{path}: not a manifest of built pages (settings is not a mapping)")
     return settings
