@@ -10,6 +10,11 @@ A marker is ``[[<kind> <what> key=value ...]]`` on any line of a Markdown page:
   studies table; ``[[table trials]]``, ``[[table measures]]``; ``[[table safety
   condition=ptsd]]``: adverse events by study.
 * ``[[figure prisma]]`` and the other figures (see :mod:`livingreview.figures`).
+* ``[[claim none condition=eating-disorders diagnosis=BED]]no report is in BED[[/claim]]``: a
+  checked claim. The text between the opening and the closing marker is rendered as written;
+  the claim itself (see :mod:`livingreview.validate.claims`) is checked against the records,
+  and a claim they no longer support is a problem at the opening marker's line. Several
+  opening markers with only spaces between them share one text and one closing marker.
 
 Filters: ``condition`` (conditions.yaml id), ``design`` (designs.yaml id), ``kind``
 (``primary`` or ``review``), ``group`` (population group). ``participants`` sums ``n`` over
@@ -21,13 +26,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .citations.masking import protected_ranges
 from .errors import Problem
 
-MARKER = re.compile(r"\[\[(?P<body>[a-z][^\[\]\n]*?)\]\]")
+MARKER = re.compile(r"\[\[(?P<body>/?[a-z][^\[\]\n]*?)\]\]")
 FILTERS = ("condition", "design", "kind", "group")
+#: The marker kind whose markers wrap text, and its closing marker.
+CLAIM = "claim"
+CLAIM_END = "[[/claim]]"
+#: Most characters of a claim's text (a claim backs one sentence or clause, not a section).
+CLAIM_TEXT_LIMIT = 2000
+#: Most words in one marker, and most characters in one of its values.
+WORD_LIMIT, VALUE_LIMIT = 40, 400
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,12 @@ class Marker:
     end: int
     line: int
     column: int
+    #: The words after ``what`` as written (claims check their own words).
+    words: tuple[str, ...] = ()
+    #: A claim's text: what the page says between the opening and the closing marker.
+    text: str = ""
+    #: ``[[/claim]]``: closes the claims before it; expands to nothing.
+    closing: bool = False
 
 
 def find_markers(
@@ -63,10 +81,30 @@ def find_markers(
             continue
         line = markdown.count("\n", 0, m.start()) + 1 + line_offset
         column = m.start() - (markdown.rfind("\n", 0, m.start()) + 1) + 1
-        words = m.group("body").split()
+        body = m.group("body")
+        if body.startswith("/"):
+            if body.strip() != "/" + CLAIM:
+                msg = f"unknown closing marker '{m.group(0)}'; the only one is '{CLAIM_END}'"
+                problems.append(Problem(path, line, column, "marker", msg))
+                continue
+            markers.append(Marker(CLAIM, "", {}, m.start(), m.end(), line, column, closing=True))
+            continue
+        words = body.split()
         if len(words) < 2:
             problems.append(
                 Problem(path, line, column, "marker", f"incomplete marker '{m.group(0)}'")
+            )
+            continue
+        if len(words) > WORD_LIMIT or any(len(w) > VALUE_LIMIT for w in words):
+            msg = f"marker too long (at most {WORD_LIMIT} words of {VALUE_LIMIT} characters)"
+            problems.append(Problem(path, line, column, "marker", msg))
+            continue
+        if words[0] == CLAIM:
+            # A claim checks its own words (validate/claims.py), which name more fields.
+            markers.append(
+                Marker(
+                    CLAIM, words[1], {}, m.start(), m.end(), line, column, tuple(words[2:])
+                )
             )
             continue
         filters: dict[str, str] = {}
@@ -82,7 +120,59 @@ def find_markers(
             filters[key] = value
         if not bad:
             markers.append(Marker(words[0], words[1], filters, m.start(), m.end(), line, column))
-    return markers, problems
+    return _pair_claims(markdown, markers, path, problems)
+
+
+def _pair_claims(
+    markdown: str, markers: list[Marker], path: str, problems: list[Problem]
+) -> tuple[list[Marker], list[Problem]]:
+    """Give every opening claim marker its text, up to the next ``[[/claim]]``.
+
+    Opening markers separated only by spaces share the text that follows the last of them.
+    A claim's text stays inside one paragraph: a blank line, another marker's claim, or the
+    end of the page before the closing marker is a problem at the opening marker.
+    """
+    out: list[Marker] = []
+    pending: list[Marker] = []
+
+    def flush(reason: str) -> None:
+        for opener in pending:
+            msg = f"'[[claim {opener.what}]]' is not closed by '{CLAIM_END}' {reason}"
+            problems.append(Problem(path, opener.line, opener.column, CLAIM, msg))
+        pending.clear()
+
+    for marker in markers:
+        if marker.kind != CLAIM:
+            out.append(marker)
+            continue
+        if marker.closing:
+            if not pending:
+                msg = f"'{CLAIM_END}' without an opening '[[claim ...]]' before it"
+                problems.append(Problem(path, marker.line, marker.column, CLAIM, msg))
+                continue
+            start = pending[-1].end
+            text = markdown[start : marker.start]
+            if not text.strip():
+                msg = "a claim must wrap the text it backs: nothing before its closing marker"
+                problems.append(Problem(path, pending[0].line, pending[0].column, CLAIM, msg))
+            elif "\n\n" in text.replace("\r", "") or len(text) > CLAIM_TEXT_LIMIT:
+                flush(
+                    "within its paragraph (a claim's text is one sentence or clause, at most "
+                    f"{CLAIM_TEXT_LIMIT} characters)"
+                )
+                out.append(marker)
+                continue
+            else:
+                out.extend(replace(opener, text=text) for opener in pending)
+                out.append(marker)
+            pending.clear()
+            continue
+        if pending and markdown[pending[-1].end : marker.start].strip():
+            flush("before the next claim opens (claims do not nest)")
+        pending.append(marker)
+    flush("before the end of the page")
+    # Openers join the list when their closer is found, after the markers inside their text.
+    return sorted(out, key=lambda m: m.start), problems
 
 
 def expand_markers(

@@ -17,7 +17,7 @@ from .citations.masking import front_matter_end
 from .citing import PageSource, check_keys
 from .errors import Problem, ProblemsFound, relative_path, sort_problems
 from .load import read_text
-from .markers import FILTERS, Marker, expand_markers
+from .markers import CLAIM, FILTERS, Marker, expand_markers
 from .model import (
     PRISMA_FILE,
     Catalog,
@@ -30,6 +30,7 @@ from .model import (
 )
 from .validate import check_prisma, load_catalog, load_prisma
 from .validate.docs import check_docs_files, docs_files
+from .validate.claims import claim_problem
 from .validate.markers import marker_filter_problem
 from .validate.versions import check_release_log, load_release_log, release_warnings
 
@@ -226,6 +227,11 @@ def _figure_marker(ctx: MarkerContext, marker: Marker) -> str | None:
     )
 
 
+def _claim_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    # The text between the markers is the page's own; the markers themselves leave nothing.
+    return ""
+
+
 #: Marker kinds and their handlers: a handler returns the Markdown that replaces the marker,
 #: or ``None`` when the marker's second word is unknown. A new marker kind is one entry here
 #: (and a line in the README's list of markers).
@@ -234,6 +240,7 @@ MARKERS: dict[str, Callable[[MarkerContext, Marker], str | None]] = {
     "table": _table_marker,
     "review": _review_marker,
     "figure": _figure_marker,
+    CLAIM: _claim_marker,
 }
 
 
@@ -260,6 +267,11 @@ def expand_page(
     problems: list[Problem] = []
 
     def expand(marker: Marker) -> str | None:
+        if marker.kind == CLAIM:
+            # Checked here, in the validation stage, so a stale claim has its page and line.
+            stale = None if marker.closing else claim_problem(catalog, marker)
+            if stale:
+                problems.append(Problem(path, marker.line, marker.column, CLAIM, stale))
         bad = marker_filter_problem(catalog, marker)
         if bad:
             problems.append(Problem(path, marker.line, marker.column, "marker", bad))

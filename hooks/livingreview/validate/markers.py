@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..markers import Marker
 from ..model import Catalog
+from .claims import POPULATION_GROUPS
 
 
 def marker_filter_problem(catalog: Catalog, marker: Marker) -> str | None:
@@ -17,6 +18,8 @@ def marker_filter_problem(catalog: Catalog, marker: Marker) -> str | None:
         if key in vocab_for and value not in catalog.vocab(vocab_for[key]):
             allowed = ", ".join(catalog.vocab(vocab_for[key]).ids())
             return f"unknown {key} '{value}' in marker; allowed: {allowed}"
+        if key == "group" and value not in POPULATION_GROUPS:
+            return f"unknown group '{value}' in marker; allowed: {', '.join(POPULATION_GROUPS)}"
         if key == "kind" and value not in ("primary", "review"):
             return f"unknown kind '{value}' in marker; allowed: primary, review"
     return None
