@@ -26,6 +26,7 @@ from .model import (
     Snapshot,
     Study,
     Version,
+    format_number,
     versions_from,
 )
 from .validate import check_prisma, load_catalog, load_prisma
@@ -180,7 +181,32 @@ class MarkerContext:
     page_src: str
 
 
+#: ``[[count fewest-sessions ...]]`` and ``[[count most-sessions ...]]``: the range of doses
+#: per person over the selected primary studies, from each record's ``sessions``.
+SESSION_BOUNDS = ("fewest-sessions", "most-sessions")
+
+
+def session_bound(catalog: Catalog, what: str, filters: dict[str, str]) -> str:
+    """Return the fewest or most sessions any selected study gave, or "not reported"."""
+    selected = dict(filters)
+    selected.setdefault("kind", "primary")
+    bounds: list[float] = []
+    for study in catalog.select(**selected):
+        q = study.sessions
+        if q is None:
+            continue
+        bound = q.min if what == "fewest-sessions" else q.max
+        bound = bound if bound is not None else q.value
+        if bound is not None:
+            bounds.append(bound)
+    if not bounds:
+        return "not reported"
+    return format_number(min(bounds) if what == "fewest-sessions" else max(bounds))
+
+
 def _count_marker(ctx: MarkerContext, marker: Marker) -> str | None:
+    if marker.what in SESSION_BOUNDS:
+        return session_bound(ctx.project.catalog, marker.what, marker.filters)
     value = count(ctx.project.catalog, marker.what, marker.filters)
     return None if value is None else str(value)
 
