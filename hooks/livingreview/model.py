@@ -415,6 +415,8 @@ class PrismaCount:
 
     reason: str
     count: int
+    #: Trial ids the count stands for, where listed (the count is then their number).
+    trials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -475,6 +477,20 @@ class Included:
     note: str = ""
 
 
+def field_position(positions: Mapping[str, tuple[int, int]], field_name: str) -> tuple[int, int]:
+    """Return (line, column) of a field, or of its nearest parent that has a position.
+
+    A derived number that the file does not type is reported at the section it belongs to.
+    """
+    probe = field_name
+    while probe not in positions:
+        parent = _PARENT_FIELD.sub("", probe)
+        if parent == probe:
+            return positions.get("", (1, 1))
+        probe = parent
+    return positions[probe]
+
+
 @dataclass(frozen=True)
 class Prisma:
     """The PRISMA 2020 flow numbers from ``data/prisma.yaml``, with source positions."""
@@ -488,13 +504,7 @@ class Prisma:
 
     def position(self, field_name: str) -> tuple[int, int]:
         """Return (line, column) of a field (``included.studies``), or of its nearest parent."""
-        probe = field_name
-        while probe not in self.positions:
-            parent = _PARENT_FIELD.sub("", probe)
-            if parent == probe:
-                return self.positions.get("", (1, 1))
-            probe = parent
-        return self.positions[probe]
+        return field_position(self.positions, field_name)
 
     def problem(self, field_name: str, message: str) -> Problem:
         """Return a problem located at a field of the file."""

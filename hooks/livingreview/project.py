@@ -77,7 +77,7 @@ def load_project(root: Path) -> Project:
     # The PRISMA flow is optional (a fixture may have none); when present its counts must
     # agree with the records, or the build fails.
     if os.path.lexists(root / PRISMA_FILE):
-        prisma, found = load_prisma(root)
+        prisma, found = load_prisma(root, catalog)
         problems.extend(found)
         if prisma is not None and catalog is not None:
             problems.extend(check_prisma(prisma, catalog))
