@@ -123,19 +123,11 @@ def _fill(text: str) -> str:
 
 
 def _list_in_prisma(root: Path, study_id: str) -> None:
-    """List the new record in data/prisma.yaml and update the counts (step 2 of the guide)."""
+    """List the new record in data/prisma.yaml (step 2 of the guide): the only edit there."""
     path = root / "data" / "prisma.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     source = [s for s in data["other_methods"]["sources"] if "studies" in s][-1]
     source["studies"].append(study_id)
-    source["count"] += 1
-    for section, name in (
-        ("other_methods", "sought"),
-        ("other_methods", "assessed"),
-        ("included", "studies"),
-        ("included", "reports"),
-    ):
-        data[section][name] += 1
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 

@@ -67,7 +67,11 @@ def load_prisma(
         return None, problems
     builder = _Builder(doc, catalog)
     prisma = builder.build()
-    return prisma, builder.problems + _arithmetic_problems(prisma)
+    listed = {i for src in prisma.other_methods.sources for i in src.studies}
+    # When the listed ids and the records differ, check_prisma names the id to add or remove;
+    # the sums that follow from it would only repeat that problem.
+    stale = catalog is not None and bool(listed) and listed != {s.id for s in catalog.studies}
+    return prisma, builder.problems + _arithmetic_problems(prisma, check_reports=not stale)
 
 
 class _Builder:
@@ -245,13 +249,13 @@ class _Builder:
         return Included(studies, reports, ongoing, inc.get("note", ""))
 
 
-def _arithmetic_problems(p: Prisma) -> list[Problem]:
+def _arithmetic_problems(p: Prisma, check_reports: bool = True) -> list[Problem]:
     """Check what the derivation cannot: the columns end in the included reports."""
     db, om = p.databases_registers, p.other_methods
     db_in = db.assessed - sum(c.count for c in db.reports_excluded)
     om_in = om.assessed - sum(c.count for c in om.reports_excluded)
     problems = []
-    if p.included.reports != db_in + om_in:
+    if check_reports and p.included.reports != db_in + om_in:
         msg = (
             f"reports of included studies are {p.included.reports}, but reports assessed minus "
             f"reports excluded, over both columns, give {db_in + om_in} ({db_in} + {om_in}); "
