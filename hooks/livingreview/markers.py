@@ -102,9 +102,7 @@ def find_markers(
         if words[0] == CLAIM:
             # A claim checks its own words (validate/claims.py), which name more fields.
             markers.append(
-                Marker(
-                    CLAIM, words[1], {}, m.start(), m.end(), line, column, tuple(words[2:])
-                )
+                Marker(CLAIM, words[1], {}, m.start(), m.end(), line, column, tuple(words[2:]))
             )
             continue
         filters: dict[str, str] = {}

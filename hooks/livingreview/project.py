@@ -30,8 +30,8 @@ from .model import (
     versions_from,
 )
 from .validate import check_prisma, load_catalog, load_prisma
-from .validate.docs import check_docs_files, docs_files
 from .validate.claims import claim_problem
+from .validate.docs import check_docs_files, docs_files
 from .validate.markers import marker_filter_problem
 from .validate.versions import check_release_log, load_release_log, release_warnings
 

@@ -149,9 +149,7 @@ TRIAL_FIELDS: dict[str, _Field] = {
     "id": _Field(_trial(lambda t: (t.id,)), lambda c: [t.id for t in c.trials]),
     "condition": _Field(_trial(lambda t: (t.condition,)), _vocab_ids("conditions")),
     "status": _Field(_trial(lambda t: (t.status,)), _vocab_ids("trial_statuses")),
-    "registry-record": _Field(
-        _trial(lambda t: (t.registry_record,)), _fixed(REGISTRY_RECORDS)
-    ),
+    "registry-record": _Field(_trial(lambda t: (t.registry_record,)), _fixed(REGISTRY_RECORDS)),
 }
 
 
@@ -239,9 +237,7 @@ def parse_claim(catalog: Catalog, marker: Marker) -> tuple[Claim | None, str | N
                 return None, f"{key}= names unknown {records} '{unknown[0]}'"
             if len(set(listed)) != len(listed):
                 return None, f"{key}= names a record twice"
-    claim = Claim(
-        marker.what, records == "trials", tuple(parsed[0]), tuple(parsed[1]), params
-    )
+    claim = Claim(marker.what, records == "trials", tuple(parsed[0]), tuple(parsed[1]), params)
     return claim, None
 
 
@@ -296,6 +292,10 @@ def _ids(records: Sequence[object]) -> str:
     return shown + (f" and {len(ids) - QUOTED_IDS} more" if len(ids) > QUOTED_IDS else "")
 
 
+def _n_do(n: int) -> str:
+    return f"{n} {'does' if n == 1 else 'do'}"
+
+
 def _size(record: object) -> int | None:
     return record.n if isinstance(record, Study) else getattr(record, "target_n", None)
 
@@ -310,12 +310,12 @@ def evaluate(catalog: Catalog, claim: Claim) -> str | None:
     where = _describe(claim.filters)
     kind, params = claim.kind, claim.params
     if kind == "none" and scope:
-        return f"no {noun} should match {where}, but {len(scope)} do: {_ids(scope)}"
+        return f"no {noun} should match {where}, but {_n_do(len(scope))}: {_ids(scope)}"
     if kind == "some" and not scope:
         return f"some {noun} should match {where}, but none does"
     if kind == "count" and len(scope) != int(params["n"]):
         found = f": {_ids(scope)}" if scope else ""
-        return f"{params['n']} records should match {where}, but {len(scope)} do{found}"
+        return f"{params['n']} records should match {where}, but {_n_do(len(scope))}{found}"
     if kind == "only":
         want = params["are"].split(",")
         have = [getattr(r, "id", "") for r in scope]
@@ -340,7 +340,7 @@ def evaluate(catalog: Catalog, claim: Claim) -> str | None:
             others = [r for r in scope if r not in chosen]
             return (
                 f"{kind} {unit} matching {where} should have {asserted}, but {part} of "
-                f"{total} do (not: {_ids(others)})"
+                f"{total} {'does' if part == 1 else 'do'} (not: {_ids(others)})"
             )
     if kind in ("largest", "earliest"):
         named = params["is"]
@@ -371,7 +371,7 @@ def claim_problem(catalog: Catalog, marker: Marker) -> str | None:
         assert claim is not None
         problem = evaluate(catalog, claim)
         if problem is not None:
-            problem = f"{problem}; the text no longer holds: \"{_quote(marker.text)}\""
+            problem = f'{problem}; the text no longer holds: "{_quote(marker.text)}"'
     return problem
 
 

@@ -21,9 +21,8 @@ from ..model import (
 )
 from .schema import schema_problems, schema_validator
 
-def load_prisma(
-    root: Path, catalog: Catalog | None = None
-) -> tuple[Prisma | None, list[Problem]]:
+
+def load_prisma(root: Path, catalog: Catalog | None = None) -> tuple[Prisma | None, list[Problem]]:
     """Load and validate ``data/prisma.yaml`` against ``data/schema/prisma.schema.json``.
 
     Only the numbers no data can give are typed: records identified by databases, registers and
@@ -113,7 +112,9 @@ class _Builder:
 
     def reasons(self, raw: list[dict[str, Any]], where: str) -> tuple[PrismaCount, ...]:
         return tuple(
-            PrismaCount(r["reason"], self.listed_count(r, f"{where}[{i}]"), tuple(r.get("trials", [])))
+            PrismaCount(
+                r["reason"], self.listed_count(r, f"{where}[{i}]"), tuple(r.get("trials", []))
+            )
             for i, r in enumerate(raw)
         )
 
@@ -137,8 +138,7 @@ class _Builder:
             "screened",
             "databases_registers.screened",
             identified - removed,
-            f"records identified ({identified}) minus records removed before screening "
-            f"({removed})",
+            f"records identified ({identified}) minus records removed before screening ({removed})",
         )
         sought = self.derived(
             db,
