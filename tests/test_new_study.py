@@ -1,7 +1,8 @@
 """scripts/new_study.py, followed as CONTRIBUTING.md describes, on a fresh copy of the project.
 
 The walkthrough: add a BibTeX entry, scaffold the record, see the validator reject it (one line
-per TODO), fill in the TODOs, list the record in the PRISMA numbers, and see it pass. Refusals
+per TODO), fill in the TODOs, list the record in the PRISMA numbers, rewrite the page sentence
+whose claim the new record makes stale, and see it pass. Refusals
 (unknown key, existing file, bad id or term) change nothing.
 """
 
@@ -131,6 +132,17 @@ def _list_in_prisma(root: Path, study_id: str) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def _add_to_pcl5_sentence(root: Path) -> None:
+    """Rewrite the outcome-measures sentence on the PCL-5 to name the new study too."""
+    page = root / "docs" / "outcome-measures.md"
+    text = page.read_text(encoding="utf-8")
+    claim = "are=abdallah-2022,albott-2018,ross-2019,almeida-2024]]"
+    assert claim in text and "by @ross2019 and" in text
+    text = text.replace(claim, claim.replace("]]", f",{NEW_ID}]]"))
+    text = text.replace("by @ross2019 and", f"by @ross2019, by @{NEW_KEY} and")
+    page.write_text(text, encoding="utf-8")
+
+
 def test_walkthrough_scaffold_reject_fill_accept(project: Path) -> None:
     result = run(NEW_STUDY, NEW_KEY, "--root", project)
     assert result.returncode == 0, result.stderr
@@ -175,6 +187,14 @@ def test_walkthrough_scaffold_reject_fill_accept(project: Path) -> None:
     assert unlisted.returncode == 1
     assert "data/prisma.yaml" in unlisted.stdout
     _list_in_prisma(project, NEW_ID)
+    # The new study reports the PCL-5, so the sentence listing the studies that did is stale:
+    # the validator names its page and line, and the author rewrites it (with its claim).
+    stale = run(VALIDATE, "--root", project)
+    assert stale.returncode == 1
+    (line,) = stale.stdout.splitlines()
+    assert re.match(r"^docs/outcome-measures\.md:\d+:\d+: error: claim: ", line), line
+    assert NEW_ID in line
+    _add_to_pcl5_sentence(project)
     accepted = run(VALIDATE, "--root", project)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     count = len(list((project / "data" / "studies").glob("*.yaml")))
