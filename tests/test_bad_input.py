@@ -523,6 +523,12 @@ CASES: tuple[Case, ...] = (
         "condition=<id>, design=<id>, kind=<id>, group=<id>",
     ),
     _case(
+        "page_claim_stale",
+        "docs/about.md:3:33: error: claim: no study should match condition=eating-disorders "
+        "diagnosis=AN, but 9 do: mills-1998,",
+        'the text no longer holds: "no report in anorexia nervosa"',
+    ),
+    _case(
         "page_unknown_filter_value",
         "docs/outcome-measures.md:3:1: error: marker: unknown condition 'ptds' in marker; "
         "allowed: eating-disorders, ptsd",
