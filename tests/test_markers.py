@@ -172,3 +172,37 @@ def test_expander_sees_each_marker_once_in_order() -> None:
 
     expand_markers("[[a one]]\n[[b two]] [[c three]]\n```\n[[d four]]\n```\n", "p", expand)
     assert seen == ["one", "two", "three"]
+
+
+# --- claims: an opening marker, its text, and [[/claim]] -----------------------------------
+
+
+def test_claim_gets_its_text_and_words() -> None:
+    text = "Intro\n\nThere is [[claim none diagnosis=BED]]no report\nin BED[[/claim]] [@x].\n"
+    markers, problems = find_markers(text, "docs/p.md")
+    assert problems == []
+    opener, closer = markers
+    assert (opener.kind, opener.what, opener.words) == ("claim", "none", ("diagnosis=BED",))
+    assert (opener.line, opener.column, opener.text) == (3, 10, "no report\nin BED")
+    assert (closer.closing, closer.line, closer.column) == (True, 4, 7)
+    assert expand_markers(text, "docs/p.md", lambda m: "")[0] == (
+        "Intro\n\nThere is no report\nin BED [@x].\n"
+    )
+
+
+def test_stacked_claims_and_markers_inside_a_claim_keep_their_order() -> None:
+    text = "[[claim none a=b]] [[claim some c=d]]x [[count studies]] y[[/claim]]"
+    markers, problems = find_markers(text, "docs/p.md")
+    assert problems == []
+    assert [(m.kind, m.what, m.closing) for m in markers] == [
+        ("claim", "none", False),
+        ("claim", "some", False),
+        ("count", "studies", False),
+        ("claim", "", True),
+    ]
+    assert markers[0].text == markers[1].text == "x [[count studies]] y"
+
+
+def test_claim_in_code_is_left_alone() -> None:
+    text = "`[[claim none a=b]]x[[/claim]]`\n\n```\n[[/claim]]\n```\n"
+    assert find_markers(text, "docs/p.md") == ([], [])
