@@ -469,7 +469,11 @@ class OtherMethodsColumn:
 
 @dataclass(frozen=True)
 class Included:
-    """Bottom of the diagram: studies and reports included, ongoing trials listed apart."""
+    """Bottom of the diagram: studies and reports included, ongoing trials listed apart.
+
+    Counted from the records when ``data/prisma.yaml`` is loaded with them (the number of study
+    records, their distinct primary reports, the trial records); see ``validate.prisma``.
+    """
 
     studies: int
     reports: int
