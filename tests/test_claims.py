@@ -240,6 +240,10 @@ MALFORMED = [
         "1:1: error: claim: n must be a whole number, not 'two'",
     ),
     (
+        "[[claim count condition=ptsd n=\u00b2]]x[[/claim]]",
+        "1:1: error: claim: n must be a whole number, not '\u00b2'",
+    ),
+    (
         "[[claim all condition=ptsd]]x[[/claim]]",
         "1:1: error: claim: 'all' needs 'have <field>=<value>' after its filters",
     ),

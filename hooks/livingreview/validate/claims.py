@@ -40,6 +40,7 @@ claim that silently holds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -210,7 +211,7 @@ def parse_claim(catalog: Catalog, marker: Marker) -> tuple[Claim | None, str | N
     extra = sorted(set(params) - {"records", needed} - ({"by"} if marker.what == "most" else set()))
     if extra:
         return None, f"'{marker.what}' does not take {', '.join(extra)}="
-    if "n" in params and not (params["n"].isdigit() and len(params["n"]) <= 6):
+    if "n" in params and not re.fullmatch(r"[0-9]{1,6}", params["n"]):
         return None, f"n must be a whole number, not '{params['n']}'"
     if params.get("by", "studies") not in ("studies", "participants") or (
         records == "trials" and "by" in params
