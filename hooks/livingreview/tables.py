@@ -79,7 +79,8 @@ def label_table_cells(page_html: str) -> str:
     Returns:
         The same HTML, where each ``<td>`` under a table with a ``<thead>`` carries
         ``data-label="<heading>"``; tables of :data:`CARD_COLUMNS` or more columns carry
-        ``data-review-cards``, and of :data:`DENSE_COLUMNS` or more ``data-review-dense``. Tables without a header row are left alone.
+        ``data-review-cards``, and of :data:`DENSE_COLUMNS` or more ``data-review-dense``.
+        Tables without a header row are left alone.
     """
     if "<table" not in page_html:
         return page_html
