@@ -81,27 +81,36 @@ def _rows(
     present: list[str],
 ) -> tuple[Svg, float, float]:  # fmt: skip
     """A row per year down the page, markers side by side (for a phone)."""
-    width, left = _NARROW_WIDTH, 52.0
+    width, left = _NARROW_WIDTH, 84.0
     per_line = max(1, int((width - left - 40) // _STEP))
     svg = Svg(fig_id)
     svg.text(8, 16, "Studies per year", font_style="italic")
     y = 30.0
     top = y
+    # Runs of two or more years without a study share one row, so the figure stays short.
+    spans: list[tuple[int, int]] = []
     for year in years:
-        items = by_year[year]
+        if spans and not by_year[year] and not by_year[spans[-1][1]]:
+            spans[-1] = (spans[-1][0], year)
+        else:
+            spans.append((year, year))
+    for first, last in spans:
+        items = by_year[first]
         lines = max(1, math.ceil(len(items) / per_line))
-        row_h = lines * _STEP + 4
         cy = y + _STEP / 2 + 2
-        svg.text(left - 12, cy + 4, str(year), text_anchor="end")
+        label = str(first) if first == last else f"{first}–{last}"
+        svg.text(left - 12, cy + 4, label, text_anchor="end")
         for j, s in enumerate(items):
             line, k = divmod(j, per_line)
             _study(svg, catalog, s, left + 4 + _STEP / 2 + k * _STEP, cy + line * _STEP)
         if items:
-            last = min(len(items), per_line)
-            svg.text(left + 4 + last * _STEP + 8, cy + 4, str(len(items)))
-        y += row_h
+            last_k = min(len(items), per_line)
+            svg.text(left + 4 + last_k * _STEP + 8, cy + 4, str(len(items)))
+        elif first != last:
+            svg.text(left + 4, cy + 4, "none", font_style="italic")
+        y += lines * _STEP + 4
     svg.line(left - 6, top, left - 6, y)
-    svg.text(8, y + 18, "Each row is a publication year.", font_style="italic")
+    svg.text(8, y + 18, "One row per publication year.", font_style="italic")
     bottom = _legend(svg, catalog, present, 8, y + 42, width)
     return svg, width, bottom
 
@@ -136,7 +145,7 @@ def render_timeline(
     )
     caption = (
         f"Publication years of {plural(len(studies), 'included study', 'included studies')}, "
-        "by design. Each marker is one study; the number beside a stack counts its studies."
+        "by design. Each marker is one study; the number next to a year's markers counts them."
     )
     rows = [
         (str(s.year), esc(term_label(catalog, "designs", s.design)), study_link(s, page_src))
