@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browser_support import chromium_missing_reason, launch_options, serve, shared_site
 from conftest import needs
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -83,6 +84,26 @@ def test_every_cell_and_figure_is_readable_without_scrolling_sideways(
             f"{path} at {width} px: figure text renders at {size:.1f} px ({what}); "
             f"at least {WIDTHS[width]:g} px is needed"
         )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_layout_is_accessible(browser: Browser, base_url: str, scheme: str) -> None:
+    """The cards, the narrow figures and the explorer's controls pass axe-core on a phone."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": VIEWPORT_HEIGHT}, color_scheme=scheme
+    )
+    problems = []
+    try:
+        page = context.new_page()
+        for path in PAGES:
+            page.goto(base_url + path, wait_until="networkidle")
+            for violation in Axe().run(page).response["violations"]:
+                if violation["impact"] in ("serious", "critical"):
+                    targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+                    problems.append(f"{path or 'home'}: {violation['id']} at {targets}")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
 
 
 def test_measures_catch_hidden_columns_and_small_text(
