@@ -23,7 +23,6 @@ from livingreview.manifest import SETTINGS
 from livingreview.preview import write_problems_page
 from livingreview.render import plain_title
 from livingreview.site import SiteBuild
-from livingreview.tables import label_table_cells
 from livingreview.validate import today
 from livingreview.validate.docs import check_docs_files, docs_files
 from mkdocs.config.defaults import MkDocsConfig
@@ -183,8 +182,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
     # The home page keeps the theme's default title (the site name) unless it sets one.
     if not page.is_homepage or "title" in page.meta:
         page.meta["title"] = plain_title(page.title)
-    # Label every table cell with its column heading: phones show wide tables as cards.
-    return label_table_cells(html)
+    return html
 
 
 @_reported

@@ -86,6 +86,36 @@ def test_every_cell_and_figure_is_readable_without_scrolling_sideways(
         )
 
 
+def test_wide_tables_are_labelled_cards_on_a_phone(browser: Browser, base_url: str) -> None:
+    """Each value of a wide table shows under its column heading, one card per row."""
+    context = browser.new_context(viewport={"width": 390, "height": VIEWPORT_HEIGHT})
+    try:
+        page = context.new_page()
+        page.goto(base_url + "eating-disorders/", wait_until="networkidle")
+        cards = page.evaluate(
+            """() => [...document.querySelectorAll("article table[data-review-cards]")]
+              .map((table) => {
+                const headings = [...table.tHead.rows[0].cells].map(
+                  (th) => th.textContent.replace(/\\s+/g, " ").trim());
+                const row = table.tBodies[0].rows[0];
+                return {
+                  headings,
+                  labels: [...row.cells].map((td) => td.dataset.label),
+                  shown: [...row.cells].slice(1).map(
+                    (td) => getComputedStyle(td, "::before").content),
+                  display: getComputedStyle(row).display,
+                };
+              })"""
+        )
+    finally:
+        context.close()
+    assert cards, "no wide table on the page"
+    for card in cards:
+        assert card["labels"] == card["headings"]
+        assert card["shown"] == [f'"{h}"' for h in card["headings"][1:]]
+        assert card["display"] == "block"
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_phone_layout_is_accessible(browser: Browser, base_url: str, scheme: str) -> None:
     """The cards, the narrow figures and the explorer's controls pass axe-core on a phone."""
