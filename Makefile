@@ -15,7 +15,7 @@ ifeq ($(origin SOURCE_DATE_EPOCH), undefined)
   endif
 endif
 
-.PHONY: site test serve pdf validate lint bench lock clean export
+.PHONY: site test serve pdf validate lint bench lock clean export screenshots
 
 site: $(STAMP)
 	$(BIN)/mkdocs build --strict
@@ -34,6 +34,11 @@ serve: $(STAMP)
 # with an mkdocs.yml without hooks: plain MkDocs builds it to the same pages.
 export: $(STAMP)
 	$(BIN)/python scripts/export.py --out export
+
+# Full-page PNGs of the main pages at 390 px and 1,280 px (and the home page in the dark scheme)
+# in build/screenshots/, with what the browser test measures on each; needs Debian's chromium.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py --out build/screenshots
 
 validate: $(STAMP)
 	$(BIN)/python scripts/validate.py
@@ -56,4 +61,4 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 clean:
-	rm -rf site export .pytest_cache
+	rm -rf site export build/screenshots .pytest_cache

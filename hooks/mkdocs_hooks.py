@@ -20,12 +20,13 @@ from typing import Any, NoReturn
 from livingreview.errors import Problem, ProblemsFound, internal_error
 from livingreview.history import has_git_history
 from livingreview.manifest import SETTINGS
+from livingreview.preview import write_problems_page
 from livingreview.render import plain_title
 from livingreview.site import SiteBuild
 from livingreview.validate import today
 from livingreview.validate.docs import check_docs_files, docs_files
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort, PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -34,6 +35,8 @@ from mkdocs.structure.pages import Page
 log = logging.getLogger("mkdocs.hooks.livingreview")
 
 _build: SiteBuild | None = None
+#: Under ``mkdocs serve``: the preview shows a build's problems in the browser (see preview.py).
+_preview: dict[str, Any] = {"serving": False, "site_dir": None, "site_name": "", "problems": []}
 #: The navigation pages in reading order, with the titles mkdocs.yml gives them (for the PDF).
 _reading_order: list[tuple[str, str | None]] = []
 
@@ -61,14 +64,23 @@ def _reported(event: Callable[..., Any]) -> Callable[..., Any]:
 def _fail(problems: list[Problem]) -> NoReturn:
     for problem in problems:
         log.error(problem.format())
+    _preview["problems"] = list(problems)
     first = problems[0].format() if len(problems) == 1 else "see the lines above"
     raise PluginError(f"{len(problems)} problem(s) in the review's inputs: {first}")
+
+
+def on_startup(*, command: str, dirty: bool) -> None:
+    """Note whether this is the author's preview (``mkdocs serve``)."""
+    _preview["serving"] = command == "serve"
 
 
 @_reported
 def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     """Start a new build: forget the previous build's state (the library keeps its caches)."""
     global _build
+    _preview.update(site_dir=config.site_dir, site_name=config.site_name, problems=[])
+    # Read by overrides/main.html: the preview has no PDF, so the link says how to build it.
+    config.extra["review_preview"] = _preview["serving"]
     try:
         today()  # MkDocs itself would fail on an unusable SOURCE_DATE_EPOCH with a traceback
     except ProblemsFound as exc:
@@ -190,3 +202,31 @@ def _pdf_settings(config: MkDocsConfig) -> dict[str, Any]:
     if isinstance(keywords, list):
         settings["extra"] = {"review": {"keywords": [str(k) for k in keywords]}}
     return settings
+
+
+def on_build_error(*, error: Exception) -> None:
+    """Under ``mkdocs serve``, show the inputs' problems in the browser instead of old pages."""
+    if _preview["serving"] and _preview["problems"] and _preview["site_dir"]:
+        write_problems_page(Path(_preview["site_dir"]), _preview["problems"], _preview["site_name"])
+        log.info("The browser shows these problems until a rebuild succeeds.")
+
+
+def on_serve(server: Any, /, *, config: MkDocsConfig, builder: Callable[..., Any]) -> Any:
+    """Let the browser reload after a rebuild that failed on the inputs' problems.
+
+    MkDocs reloads browsers only after a successful rebuild, so a failed one leaves the old
+    page on screen ("The server will appear stuck"). A rebuild that stopped on problems in the
+    inputs has written the problems page (:func:`on_build_error`): the browsers reload to it.
+    The build itself still fails, and its lines are in the terminal.
+    """
+    rebuild = server.builder
+
+    def rebuild_or_show_problems() -> None:
+        try:
+            rebuild()
+        except Abort:
+            if not _preview["problems"]:
+                raise
+
+    server.builder = rebuild_or_show_problems
+    return server

@@ -40,6 +40,13 @@ def svgs(text: str) -> list[ET.Element]:
     return [ET.fromstring(s) for s in found]
 
 
+def wide(text: str) -> ET.Element:
+    """Return a figure's wide SVG: its only one, or the first of its wide and narrow variants."""
+    found = svgs(text)
+    assert len(found) == (2 if "review-figure__variant--narrow" in text else 1)
+    return found[0]
+
+
 def words(svg: ET.Element) -> str:
     """Return all text of an SVG (text, title, desc), decoded, one string."""
     return " ".join(t for t in svg.itertext())
@@ -258,7 +265,7 @@ def test_filters_select_studies() -> None:
     catalog = make_catalog(many_studies(40))
     ptsd = render("timeline", catalog, condition="ptsd")
     expected = len(catalog.select(condition="ptsd"))
-    (svg,) = svgs(ptsd)
+    svg = wide(ptsd)
     assert len(svg.findall(f".//{SVG}g[@class='rf-timeline-study']")) == expected
     assert 'id="figure-timeline-condition-ptsd"' in ptsd
     empty = render("timeline", catalog, condition="ptsd", design="case-report")
@@ -269,7 +276,7 @@ def test_filters_select_studies() -> None:
 
 
 def test_evidence_map_single_study() -> None:
-    (svg,) = svgs(render("evidence-map", make_catalog([make_study(n=41)])))
+    svg = wide(render("evidence-map", make_catalog([make_study(n=41)])))
     text = words(svg)
     assert "Randomized controlled trial" in text
     assert "1 study" in text and "n = 41" in text
@@ -279,7 +286,7 @@ def test_evidence_map_counts_and_keeps_reviews_apart() -> None:
     studies = many_studies(200)
     catalog = make_catalog(studies)
     out = render("evidence-map", catalog)
-    (svg,) = svgs(out)
+    svg = wide(out)
     desc = svg.find(f"{SVG}desc").text
     designs = catalog.vocab("designs")
     for condition in ("ptsd", "eating-disorders"):
@@ -312,7 +319,7 @@ def test_evidence_map_counts_and_keeps_reviews_apart() -> None:
 
 def test_timeline_one_marker_per_study_and_a_legend() -> None:
     studies = many_studies(200)
-    (svg,) = svgs(render("timeline", make_catalog(studies)))
+    svg = wide(render("timeline", make_catalog(studies)))
     assert len(svg.findall(f".//{SVG}g[@class='rf-timeline-study']")) == 200
     desc = svg.find(f"{SVG}desc").text
     years = sorted({s.year for s in studies})
@@ -323,13 +330,13 @@ def test_timeline_one_marker_per_study_and_a_legend() -> None:
 
 
 def test_timeline_single_study() -> None:
-    (svg,) = svgs(render("timeline", make_catalog([make_study("feder-2014")])))
+    svg = wide(render("timeline", make_catalog([make_study("feder-2014")])))
     assert "2014" in {t.text for t in texts(svg)}
     assert "1 study published from 2014 to 2014" in svg.find(f"{SVG}desc").text
 
 
 def test_timeline_year_labels_do_not_overlap() -> None:
-    (svg,) = svgs(render("timeline", make_catalog(many_studies(200))))
+    svg = wide(render("timeline", make_catalog(many_studies(200))))
     labels = sorted(
         float(t.get("x")) for t in texts(svg) if t.text and re.fullmatch(r"\d{4}", t.text)
     )
@@ -517,20 +524,21 @@ def test_real_prisma_matches_the_records(real_catalog: Catalog, real_prisma: Pri
     assert real_prisma.included.ongoing_trials == len(real_catalog.trials)
     out = figures.render_figure("prisma", real_catalog, {}, "methods.md", prisma=real_prisma)
     assert out is not None
-    (svg,) = svgs(out)
-    text = words(svg)
-    for expected in (
-        "Identification of studies via databases and registers",
-        "Identification of studies via other methods",
-        "Identification",
-        "Screening",
-        "Included",
-        "Databases (n = 0)",
-        f"Studies included in review (n = {len(real_catalog.studies)})",
-    ):
-        assert expected in text
-    description = svg.find(f"{SVG}desc").text
-    assert "Reports listed in the Ragnhildstveit 2022 review's Table 1: 5" in description
+    # The wide (PRISMA 2020 layout) and the narrow (stacked, for phones) diagram say the same.
+    wide, narrow = svgs(out)
+    for svg in (wide, narrow):
+        text = " ".join(words(svg).split())  # a heading may wrap onto two lines
+        for expected in (
+            "Identification of studies via databases and registers",
+            "Identification of studies via other methods",
+            "Included",
+            "Databases (n = 0)",
+            f"Studies included in review (n = {len(real_catalog.studies)})",
+        ):
+            assert expected in text
+        description = svg.find(f"{SVG}desc").text
+        assert "Reports listed in the Ragnhildstveit 2022 review's Table 1: 5" in description
+    assert {"Identification", "Screening"} <= {t.text for t in texts(wide)}
 
 
 PRISMA_YAML = """\

@@ -31,7 +31,11 @@
     var count = document.getElementById("explorer-count");
     var empty = document.getElementById("explorer-empty");
     var search = document.getElementById("explorer-filter-q");
-    var reset = document.getElementById("explorer-reset");
+    var resets = ["explorer-reset", "explorer-reset-empty"]
+      .map(function (id) {
+        return document.getElementById(id);
+      })
+      .filter(Boolean);
     var tbody = table.tBodies[0];
     var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr[data-study]"));
     var headers = Array.prototype.slice.call(table.querySelectorAll("th[data-sort-key]"));
@@ -190,9 +194,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "review-explorer__sort";
-      // Look like the header text, but keep the browser's focus outline.
-      button.style.cssText =
-        "font:inherit;color:inherit;background:none;border:0;padding:0;cursor:pointer;text-align:inherit";
+      // Styled by review.css: looks like the header text, 44 px tall, keeps the focus outline.
       while (th.firstChild) {
         button.appendChild(th.firstChild);
       }
@@ -221,7 +223,7 @@
       apply();
       save();
     });
-    reset.addEventListener("click", function () {
+    function clear() {
       FILTERS.forEach(function (name) {
         if (selects[name]) {
           selects[name].value = "";
@@ -231,6 +233,15 @@
       sort = { key: DEFAULT_SORT.key, dir: DEFAULT_SORT.dir };
       apply();
       save();
+    }
+    resets.forEach(function (button) {
+      button.addEventListener("click", function () {
+        clear();
+        // The empty-result button disappears with the message: keep the focus in the form.
+        if (button.id === "explorer-reset-empty") {
+          search.focus();
+        }
+      });
     });
 
     restore();

@@ -17,7 +17,8 @@ Stable DOM hooks, for ``explorer.js`` and for browser tests:
   option values are vocabulary ids (or the year); ``""`` means all.
 * ``#explorer-filter-q``: free-text ``<input type="search">``; every word must match the row's
   text or its ``data-search`` (case and accents ignored).
-* ``#explorer-reset``: button that clears filters and sorting.
+* ``#explorer-reset``: button that clears filters and sorting; ``#explorer-reset-empty`` does
+  the same from the message shown when no row matches.
 * ``#explorer-count``: "Showing X of Y studies", ``aria-live="polite"``.
 * ``#explorer-table``: the table, with a ``<caption>``; ``#explorer-empty``: paragraph shown
   when no row matches.
@@ -92,7 +93,7 @@ def _options(name: str, label: str, choices: Iterable[tuple[str, str]]) -> str:
     options += [f'<option value="{_attr(v)}">{inert(text)}</option>' for v, text in choices]
     return (
         f'<div class="review-explorer__control">'
-        f'<label for="{control}">{inert(label)}</label> '
+        f'<label for="{control}">{inert(label)}</label>'
         f'<select id="{control}" name="{name}">{"".join(options)}</select>'
         "</div>"
     )
@@ -196,7 +197,14 @@ def explorer_page(catalog: Catalog) -> str:
         "route": "routes",
         "comparator": "comparators",
     }
-    controls = []
+    # The search box first and widest: it is the control most readers reach for.
+    controls = [
+        '<div class="review-explorer__control review-explorer__control--search">'
+        '<label for="explorer-filter-q">Search the records</label>'
+        '<input type="search" id="explorer-filter-q" name="q" autocomplete="off" '
+        'placeholder="Author, scale, population…">'
+        "</div>"
+    ]
     for name, label in FILTERS:
         if name == "year":
             years = sorted({str(s.year) for s in studies})
@@ -205,14 +213,8 @@ def explorer_page(catalog: Catalog) -> str:
             controls.append(_options(name, label, _choices(catalog, vocab_of[name], used[name])))
     controls.append(
         '<div class="review-explorer__control">'
-        '<label for="explorer-filter-q">Search</label> '
-        '<input type="search" id="explorer-filter-q" name="q" autocomplete="off" '
-        'placeholder="Author, scale, population…">'
-        "</div>"
-    )
-    controls.append(
-        '<div class="review-explorer__control">'
-        '<button type="button" id="explorer-reset">Clear filters</button>'
+        '<button type="button" id="explorer-reset" class="review-explorer__button">'
+        "Clear filters</button>"
         "</div>"
     )
     noun = "study" if total == 1 else "studies"
@@ -224,8 +226,7 @@ def explorer_page(catalog: Catalog) -> str:
         f'<div id="explorer" class="review-explorer" data-total="{total}">',
         '<form id="explorer-filters" class="review-explorer__filters" role="search" '
         'aria-label="Filter studies" hidden>',
-        '<div class="review-explorer__controls" style="display:flex;flex-wrap:wrap;'
-        'gap:0.5rem 1rem;align-items:flex-end">',
+        '<div class="review-explorer__controls">',
         *controls,
         "</div>",
         f'<p id="explorer-count" class="review-explorer__count" aria-live="polite">'
@@ -239,7 +240,9 @@ def explorer_page(catalog: Catalog) -> str:
         *(_row(s, catalog) for s in studies),
         "</tbody>",
         "</table>",
-        '<p id="explorer-empty" hidden>No study matches these filters.</p>',
+        '<p id="explorer-empty" class="review-explorer__empty" hidden>No study matches these '
+        'filters. <button type="button" id="explorer-reset-empty" '
+        'class="review-explorer__button">Clear filters</button></p>',
         "</div>",
     ]
     intro = (

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model import PRISMA_FILE, Prisma, PrismaCount
-from .svg import Svg, coord, data_table, empty_figure, esc, figure_html, html_block, table_cell
+from .svg import (
+    Svg,
+    coord,
+    data_table,
+    empty_figure,
+    esc,
+    figure_variants,
+    html_block,
+    table_cell,
+)
 from .text import wrap_text
 
 # --- PRISMA 2020 -------------------------------------------------------------------------------
@@ -25,17 +34,31 @@ class _Box:
     height: float = 0.0
 
 
-_BOX_FONT, _BOX_LINE, _BOX_PAD = 11.0, 14.0, 8.0
+#: Text size, line height and padding in user units: the wide diagram is at most
+#: :data:`_WIDE_WIDTH` units wide, so it is drawn at full size (12 px text) on a desktop; the
+#: narrow one is :data:`_NARROW_WIDTH` wide, about the width of the text on a 390 px phone.
+_BOX_FONT, _BOX_LINE, _BOX_PAD = 12.0, 15.0, 7.0
+_WIDE_WIDTH, _NARROW_WIDTH = 680.0, 340.0
+
+
+def _wrap(text: str, width: float, bold: bool = False) -> list[str]:
+    """Wrap a box's text, never between "(n =" and its number."""
+    joined = text.replace("(n = ", "(n\u00a0=\u00a0")
+    return [line.replace("\u00a0", " ") for line in wrap_text(joined, width, _BOX_FONT, bold=bold)]
 
 
 def _box(
     x: float, width: float, heading: str, items: Sequence[str] = (), dashed: bool = False
 ) -> _Box:
     inner = width - 2 * _BOX_PAD
-    lines = [(t, True) for t in wrap_text(heading, inner, _BOX_FONT, bold=True)]
+    lines = [(t, True) for t in _wrap(heading, inner, bold=True)]
     for item in items:
-        lines += [(t, False) for t in wrap_text(item, inner, _BOX_FONT)]
+        lines += [(t, False) for t in _wrap(item, inner)]
     return _Box(x, width, lines, dashed)
+
+
+def _fit_height(box: _Box) -> float:
+    return len(box.lines) * _BOX_LINE + 2 * _BOX_PAD
 
 
 def _draw_box(svg: Svg, box: _Box) -> None:
@@ -51,31 +74,62 @@ def _draw_box(svg: Svg, box: _Box) -> None:
         stroke_dasharray="4 3" if box.dashed else None,
         class_="rf-box",
     )
-    top = box.y + (box.height - len(box.lines) * _BOX_LINE) / 2 + _BOX_FONT
+    top = box.y + (box.height - len(box.lines) * _BOX_LINE) / 2 + _BOX_FONT - 2
     for i, (text, bold) in enumerate(box.lines):
         svg.text(
             box.x + _BOX_PAD,
             top + i * _BOX_LINE,
             text,
-            font_size="11",
+            font_size=coord(_BOX_FONT),
             font_weight="600" if bold else None,
         )
+
+
+def _header(svg: Svg, x: float, y: float, width: float, text: str) -> float:
+    """Draw a shaded heading band with wrapped, centred text; return its height."""
+    lines = wrap_text(text, width - 12, _BOX_FONT, bold=True)
+    height = len(lines) * _BOX_LINE + 10
+    svg.rect(
+        x,
+        y,
+        width,
+        height,
+        rx=3,
+        fill="#4F83CC",
+        fill_opacity="0.25",
+        stroke="currentColor",
+        class_="rf-header",
+    )
+    for i, line in enumerate(lines):
+        svg.text(
+            x + width / 2,
+            y + 5 + _BOX_FONT - 1 + i * _BOX_LINE,
+            line,
+            text_anchor="middle",
+            font_weight="600",
+            font_size=coord(_BOX_FONT),
+        )
+    return height
 
 
 def _n(count: int) -> str:
     return f"(n = {count})"
 
 
-def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
-    db, om, inc = prisma.databases_registers, prisma.other_methods, prisma.included
-    box_w, gap, col_gap, band = 176.0, 26.0, 30.0, 22.0
-    x_band = 6.0
-    x_lm = x_band + band + 10
-    x_ls = x_lm + box_w + gap
-    x_rm = x_ls + box_w + col_gap
-    x_rs = x_rm + box_w + gap
-    width = x_rs + box_w + 6
+@dataclass(frozen=True)
+class _Content:
+    """What the boxes say: (heading, items) per box, shared by the wide and narrow layouts."""
 
+    db: list[tuple[str, list[str]]]  # main column: identified, screened, sought, assessed
+    db_side: list[tuple[str, list[str]]]  # beside each: removed, excluded, not retrieved, excl.
+    om: list[tuple[str, list[str]]]  # identified, sought, assessed
+    om_side: list[tuple[str, list[str]]]  # not sought, not retrieved, excluded
+    included: tuple[str, list[str]]
+    ongoing: tuple[str, list[str]] | None
+
+
+def _content(prisma: Prisma) -> _Content:
+    db, om, inc = prisma.databases_registers, prisma.other_methods, prisma.included
     db_ident = [f"Databases {_n(db.databases)}", f"Registers {_n(db.registers)}"]
     db_ident += [db.note] if db.note else []
     not_sought = [f"Duplicates removed {_n(om.duplicates_removed)}"]
@@ -90,79 +144,90 @@ def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
         f"Records marked as ineligible by automation tools {_n(db.automation_removed)}",
         f"Records removed for other reasons {_n(db.other_removed)}",
     ]
-    om_head = f"Records identified from other methods {_n(om.identified)}:"
-    rows: list[list[_Box]] = [
-        [
-            _box(x_lm, box_w, "Records identified from:", db_ident),
-            _box(x_ls, box_w, "Records removed before screening:", removed),
-            _box(x_rm, box_w, om_head, [f"{s.label} {_n(s.count)}" for s in om.sources]),
-            _box(x_rs, box_w, "Records not sought for retrieval:", not_sought),
+    ongoing = None
+    if inc.ongoing_trials is not None:
+        ongoing = (
+            f"Ongoing trials, listed separately {_n(inc.ongoing_trials)}",
+            ["Registered trials without published results; not included."],
+        )
+    return _Content(
+        db=[
+            ("Records identified from:", db_ident),
+            (f"Records screened {_n(db.screened)}", []),
+            (f"Reports sought for retrieval {_n(db.sought)}", []),
+            (f"Reports assessed for eligibility {_n(db.assessed)}", []),
         ],
-        [
-            _box(x_lm, box_w, f"Records screened {_n(db.screened)}"),
-            _box(x_ls, box_w, f"Records excluded {_n(db.records_excluded)}"),
+        db_side=[
+            ("Records removed before screening:", removed),
+            (f"Records excluded {_n(db.records_excluded)}", []),
+            (f"Reports not retrieved {_n(db.not_retrieved)}", []),
+            ("Reports excluded:", excluded(db.reports_excluded, "")),
         ],
-        [
-            _box(x_lm, box_w, f"Reports sought for retrieval {_n(db.sought)}"),
-            _box(x_ls, box_w, f"Reports not retrieved {_n(db.not_retrieved)}"),
-            _box(x_rm, box_w, f"Reports sought for retrieval {_n(om.sought)}"),
-            _box(x_rs, box_w, f"Reports not retrieved {_n(om.not_retrieved)}"),
+        om=[
+            (
+                f"Records identified from other methods {_n(om.identified)}:",
+                [f"{s.label} {_n(s.count)}" for s in om.sources],
+            ),
+            (f"Reports sought for retrieval {_n(om.sought)}", []),
+            (f"Reports assessed for eligibility {_n(om.assessed)}", []),
         ],
-        [
-            _box(x_lm, box_w, f"Reports assessed for eligibility {_n(db.assessed)}"),
-            _box(x_ls, box_w, "Reports excluded:", excluded(db.reports_excluded, "")),
-            _box(x_rm, box_w, f"Reports assessed for eligibility {_n(om.assessed)}"),
-            _box(x_rs, box_w, "Reports excluded:", excluded(om.reports_excluded, om.note)),
+        om_side=[
+            ("Records not sought for retrieval:", not_sought),
+            (f"Reports not retrieved {_n(om.not_retrieved)}", []),
+            ("Reports excluded:", excluded(om.reports_excluded, om.note)),
         ],
-    ]
-    final = [
-        _box(
-            x_lm,
-            x_rm + box_w - x_lm,
+        included=(
             f"Studies included in review {_n(inc.studies)}",
             [f"Reports of included studies {_n(inc.reports)}", *([inc.note] if inc.note else [])],
-        )
-    ]
-    if inc.ongoing_trials is not None:
-        final.append(
-            _box(
-                x_rs,
-                box_w,
-                f"Ongoing trials, listed separately {_n(inc.ongoing_trials)}",
-                ["Registered trials without published results; not included."],
-                dashed=True,
-            )
-        )
+        ),
+        ongoing=ongoing,
+    )
+
+
+_DB_HEADING = "Identification of studies via databases and registers"
+_OM_HEADING = "Identification of studies via other methods"
+
+
+def _prisma_wide(content: _Content, fig_id: str) -> tuple[Svg, float, float]:
+    """The PRISMA 2020 layout: two sources side by side, stages as bands on the left."""
+    gap, col_gap, band, x_band = 20.0, 20.0, 22.0, 6.0
+    x_lm = x_band + band + 10
+    box_w = (_WIDE_WIDTH - x_lm - 2 * gap - col_gap - 6) / 4
+    x_ls = x_lm + box_w + gap
+    x_rm = x_ls + box_w + col_gap
+    x_rs = x_rm + box_w + gap
+    width = x_rs + box_w + 6
+
+    def box(x: float, text: tuple[str, list[str]], dashed: bool = False) -> _Box:
+        return _box(x, box_w, text[0], text[1], dashed)
+
+    rows: list[list[_Box]] = []
+    for i in range(4):
+        row = [box(x_lm, content.db[i]), box(x_ls, content.db_side[i])]
+        if i != 1:  # other methods have no screening step
+            j = 0 if i == 0 else i - 1
+            row += [box(x_rm, content.om[j]), box(x_rs, content.om_side[j])]
+        rows.append(row)
+    heading, items = content.included
+    final = [_box(x_lm, x_rm + box_w - x_lm, heading, items)]
+    if content.ongoing is not None:
+        final.append(box(x_rs, content.ongoing, dashed=True))
     rows.append(final)
 
     svg = Svg(fig_id)
-    header_y, header_h, vgap = 6.0, 34.0, 26.0
+    header_y = 6.0
+    header_h = max(
+        _header(svg, x, header_y, 2 * box_w + gap, text)
+        for x, text in ((x_lm, _DB_HEADING), (x_rm, _OM_HEADING))
+    )
     y = header_y + header_h + 18
+    vgap = 24.0
     for row in rows:
-        height = max(len(b.lines) for b in row) * _BOX_LINE + 2 * _BOX_PAD
+        height = max(_fit_height(b) for b in row)
         for b in row:
             b.y, b.height = y, height
         y += height + vgap
     height = y - vgap + 6
-    for x, text in (
-        (x_lm, "Identification of studies via databases and registers"),
-        (x_rm, "Identification of studies via other methods"),
-    ):
-        w = 2 * box_w + gap
-        svg.rect(
-            x,
-            header_y,
-            w,
-            header_h,
-            rx=3,
-            fill="#4F83CC",
-            fill_opacity="0.25",
-            stroke="currentColor",
-            class_="rf-header",
-        )
-        svg.text(
-            x + w / 2, header_y + header_h / 2 + 4, text, text_anchor="middle", font_weight="600"
-        )
     for label, first, last in (
         ("Identification", rows[0][0], rows[0][0]),
         ("Screening", rows[1][0], rows[3][0]),
@@ -203,7 +268,63 @@ def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
                 svg.arrow(main.x + main.width, cy, side.x, cy)
     for a in (rows[3][0], rows[3][2]):
         svg.arrow(a.x + a.width / 2, a.y + a.height, a.x + a.width / 2, rows[4][0].y)
+    return svg, width, height
 
+
+def _prisma_narrow(content: _Content, fig_id: str) -> tuple[Svg, float, float]:
+    """Return the one-column layout for a phone.
+
+    Each source's steps run top to bottom, each side box indented under its step, and the
+    included studies come last.
+    """
+    width, margin, indent, rail = _NARROW_WIDTH, 6.0, 30.0, 18.0
+    main_w, side_w = width - 2 * margin, width - margin - indent
+    svg = Svg(fig_id)
+    y = 6.0
+    boxes: list[_Box] = []
+    arrows: list[tuple[float, float, float, float]] = []
+
+    def place(box: _Box) -> _Box:
+        nonlocal y
+        box.y, box.height = y, _fit_height(box)
+        boxes.append(box)
+        y += box.height
+        return box
+
+    for heading, steps, sides in (
+        (_DB_HEADING, content.db, content.db_side),
+        (_OM_HEADING, content.om, content.om_side),
+    ):
+        y += _header(svg, margin, y, main_w, heading) + 12
+        previous: _Box | None = None
+        for step, side in zip(steps, sides, strict=True):
+            if previous is not None:
+                y += 18
+                arrows.append((rail, previous.y + previous.height, rail, y))
+            main = place(_box(margin, main_w, step[0], step[1]))
+            y += 10
+            side_box = place(_box(indent, side_w, side[0], side[1]))
+            # An elbow from the step down the rail and across into its side box.
+            mid = side_box.y + min(side_box.height / 2, 16)
+            svg.line(rail, main.y + main.height, rail, mid)
+            arrows.append((rail, mid, indent, mid))
+            previous = main
+        y += 22
+    y += _header(svg, margin, y, main_w, "Included") + 12
+    place(_box(margin, main_w, content.included[0], content.included[1]))
+    if content.ongoing is not None:
+        y += 12
+        place(_box(margin, main_w, content.ongoing[0], content.ongoing[1], dashed=True))
+    for b in boxes:
+        _draw_box(svg, b)
+    for x1, y1, x2, y2 in arrows:
+        svg.arrow(x1, y1, x2, y2)
+    return svg, width, y + 6
+
+
+def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
+    db, om, inc = prisma.databases_registers, prisma.other_methods, prisma.included
+    content = _content(prisma)
     excluded_total = sum(c.count for c in (*db.reports_excluded, *om.reports_excluded))
     desc = (
         f"Records identified from databases: {db.databases}; from registers: {db.registers}. "
@@ -222,8 +343,16 @@ def _prisma_figure(prisma: Prisma, fig_id: str) -> str:
         "PRISMA 2020 flow diagram: how the included studies were identified. Numbers from "
         f"{prisma.path}, updated {prisma.updated}."
     )
-    svg_text = svg.render(width, height, "PRISMA 2020 flow diagram", desc)
-    return figure_html("prisma", fig_id, svg_text, caption)
+    title = "PRISMA 2020 flow diagram"
+    wide, wide_w, wide_h = _prisma_wide(content, fig_id)
+    narrow, narrow_w, narrow_h = _prisma_narrow(content, f"{fig_id}-n")
+    return figure_variants(
+        "prisma",
+        fig_id,
+        wide.render(wide_w, wide_h, title, desc),
+        narrow.render(narrow_w, narrow_h, title, desc),
+        caption,
+    )
 
 
 def _prisma_table(prisma: Prisma) -> str:

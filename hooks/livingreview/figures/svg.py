@@ -170,6 +170,23 @@ def figure_html(name: str, fig_id: str, svg: str, caption: str) -> str:
     )
 
 
+def figure_variants(name: str, fig_id: str, wide: str, narrow: str | None, caption: str) -> str:
+    """Wrap a wide and a narrow SVG of one figure in a ``<figure>`` with one caption.
+
+    The two sit side by side in the HTML; ``review.css`` shows the narrow one on phones and
+    the wide one elsewhere (and in print). The narrow SVG must use ids ending ``-n`` (build it
+    with ``Svg(f"{fig_id}-n")``), so that ids stay unique on the page. With ``narrow`` None the
+    figure has one layout that suits every width, and this is :func:`figure_html`.
+    """
+    if narrow is None:
+        return figure_html(name, fig_id, wide, caption)
+    body = (
+        f'<div class="review-figure__variant review-figure__variant--wide">\n{wide}\n</div>\n'
+        f'<div class="review-figure__variant review-figure__variant--narrow">\n{narrow}\n</div>'
+    )
+    return figure_html(name, fig_id, body, caption)
+
+
 def table_cell(value: Any) -> str:
     """Return a table cell from data: escaped, or an em dash when empty."""
     return esc(value) if value not in (None, "") else "—"

@@ -41,7 +41,10 @@ def wrap_text(
     """Greedy word wrap to ``width``; beyond ``max_lines`` the last line ends with an ellipsis."""
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    # Words are split at ordinary spaces only: a no-break space keeps its neighbours together.
+    for word in text.split(" "):
+        if not word:
+            continue
         trial = f"{current} {word}" if current else word
         if text_width(trial, size, bold) <= width or not current:
             current = trial
