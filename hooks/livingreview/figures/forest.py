@@ -415,7 +415,7 @@ def _figure(
     sections = _sections(catalog, rows)
     count = sum(len(s.rows) for s in sections)
     kind = COMPARISON_LABELS[comparison]
-    title = f"Forest plot: {family_label} ({kind})"
+    title = f"Forest plot: {family_label}, {kind}"
     desc = _description(catalog, sections, comparison)
     wide, w_width, w_height = _wide(catalog, sections, comparison, fig_id, page_url)
     narrow, n_width, n_height = _narrow(catalog, sections, comparison, f"{fig_id}-n", page_url)
