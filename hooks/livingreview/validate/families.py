@@ -19,9 +19,7 @@ from .schema import did_you_mean, problem_at
 FAMILIES = "outcome_families"
 
 
-def _unknown(value: object, vocab: Vocabulary | None, name: str) -> str:
-    if vocab is None:
-        return f"'{value}' names a term of vocabularies/{name}.yaml, which is missing"
+def _unknown(value: object, vocab: Vocabulary, name: str) -> str:
     hint = did_you_mean(str(value), vocab.ids())
     return f"'{value}' is not in vocabularies/{name}.yaml{hint}; allowed: {', '.join(vocab.ids())}"
 
@@ -41,18 +39,20 @@ def check_vocabulary_links(
         condition, and per certainty rating citing a key not in ``references.bib``.
     """
     problems: list[Problem] = []
+    # A vocabulary that did not load is reported already (missing, or its own problems), so
+    # links into it are not checked: one cause, one line.
     families = vocabularies.get(FAMILIES)
     measures = docs.get("outcome_measures")
-    if measures is not None:
+    if measures is not None and families is not None:
         for path, value in walk_fields(measures.data, "terms[].family"):
-            if families is None or value not in families:
+            if value not in families:
                 problems.append(problem_at(measures, path, _unknown(value, families, FAMILIES)))
     family_doc = docs.get(FAMILIES)
     if family_doc is None:
         return problems
     conditions = vocabularies.get("conditions")
     for path, value in walk_fields(family_doc.data, "terms[].conditions[]"):
-        if conditions is None or value not in conditions:
+        if conditions is not None and value not in conditions:
             problems.append(problem_at(family_doc, path, _unknown(value, conditions, "conditions")))
     for path, value in walk_fields(family_doc.data, "terms[].certainty[].source.ref"):
         if value not in keys:
@@ -68,9 +68,11 @@ def check_outcome_families(
 ) -> None:
     """Report a study outcome's ``family`` that is unknown or not shown for its condition."""
     families = vocabularies.get(FAMILIES)
+    if families is None:
+        return
     condition = doc.data.get("condition")
     for path, value in walk_fields(doc.data, "outcomes[].family"):
-        if families is None or value not in families:
+        if value not in families:
             problems.append(problem_at(doc, path, _unknown(value, families, FAMILIES)))
             continue
         shown_for = families[value].get("conditions") or []

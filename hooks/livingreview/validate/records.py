@@ -60,6 +60,7 @@ REQUIRED_VOCABULARIES = (
     "co_intervention_kinds",
     "trial_statuses",
     "effect_measures",
+    "outcome_families",
 )
 
 #: Which vocabulary each term field of a study record draws from.
