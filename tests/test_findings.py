@@ -41,7 +41,9 @@ def rows(catalog: Catalog, condition: str = "ptsd") -> dict[str, list[str]]:
         if line.startswith("| **"):
             cells = [c.strip() for c in line.strip("|").split(" | ")]
             family = cells[0].strip("*").replace("&#40;", "(").replace("&#41;", ")")
-            table[family] = cells[1:]
+            # The direction is the estimate cell's last, italic line.
+            estimate, _, direction = cells[2].rpartition("<br>*")
+            table[family] = [cells[1], estimate, direction.rstrip("*"), *cells[3:]]
     return table
 
 
@@ -140,8 +142,10 @@ def test_certainty_shows_the_published_rating_with_its_source() -> None:
     table = rows(catalog)
     chronic = table[PTSD_ROWS[0]][-1]
     assert chronic.startswith("Not rated by this review.")
-    assert "GRADE **very low** for ketamine on its own, for comorbid PTSD and depression" in chronic
-    assert "GRADE **low** for ketamine combined with psychotherapy" in chronic
+    assert (
+        "**very low** (GRADE) for ketamine on its own, for comorbid PTSD and depression" in chronic
+    )
+    assert "**low** (GRADE) for ketamine combined with psychotherapy" in chronic
     assert "as published by Varker et al. 2021 [@varker2021] (Abstract)" in chronic
     assert table["Depression"][-1] == "Not rated"
 

@@ -292,11 +292,11 @@ def _certainty_cell(term: Term) -> Markup:
     ratings = term.get("certainty") or ()
     if not ratings:
         return trusted("Not rated")
-    lines = ["Not rated by this review. Published ratings of related evidence:"]
+    lines = ["Not rated by this review. Published for related evidence:"]
     for r in ratings:
         source = r["source"]
         lines.append(
-            f"{escape_data(r['system'])} **{escape_data(RATING_LABELS[r['rating']])}** for "
+            f"**{escape_data(RATING_LABELS[r['rating']])}** ({escape_data(r['system'])}) for "
             f"{escape_data(r['scope'])}, as published by {escape_data(r['by'])} "
             f"{cite(source['ref'])} ({escape_data(source['locator'])})"
         )
