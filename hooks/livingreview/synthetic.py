@@ -180,7 +180,7 @@ def _entry_blocks(text: str) -> list[tuple[str, str, int]]:
     return blocks
 
 
-def _vocabulary_references(repo: Path, vocabularies: Path) -> str:
+def vocabulary_references(repo: Path, vocabularies: Path) -> str:
     """Return the project's entries that the copied vocabularies cite, under their own keys.
 
     ``outcome_families.yaml`` cites the sources of published certainty ratings; the synthetic
@@ -519,7 +519,7 @@ def make_project(
         shutil.copytree(repo / "docs" / "assets", docs / "assets")
 
     bib_text, keys = make_bibliography(bib_source, max(1, entries_per_study * n))
-    bib_text += _vocabulary_references(repo, data / "vocabularies")
+    bib_text += vocabulary_references(repo, data / "vocabularies")
     (root / "references.bib").write_text(bib_text, encoding="utf-8")
     pool = [k for k in keys if ":" not in k] if colon_free else keys
     if len(pool) < 5:

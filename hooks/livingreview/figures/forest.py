@@ -54,6 +54,7 @@ FONT = 12
 WIDE_WIDTH = 680.0
 NARROW_WIDTH = 340.0
 OTHER = ""
+_IMG, _GROUP = 'role="img"', 'role="group"'
 
 
 @dataclass(frozen=True)
@@ -423,12 +424,16 @@ def _figure(
         f"{family_label}, {kind}: {plural(count, 'estimate')} as reported; each row links to its "
         f"study. {_why(sections, comparison)}"
     )
+    # Rows are links, and an image's children are presentational (axe: nested-interactive):
+    # the plot is a labelled group of links instead, still named by its title and description.
+    wide_svg = wide.render(w_width, w_height, title, desc).replace(_IMG, _GROUP, 1)
+    narrow_svg = narrow.render(n_width, n_height, title, desc).replace(_IMG, _GROUP, 1)
     return (
         f'<figure class="review-figure review-figure--forest" id="{escape_attr(fig_id)}">\n'
         '<div class="review-figure__variant review-figure__variant--wide">\n'
-        f"{wide.render(w_width, w_height, title, desc)}\n</div>\n"
+        f"{wide_svg}\n</div>\n"
         '<div class="review-figure__variant review-figure__variant--narrow">\n'
-        f"{narrow.render(n_width, n_height, title, desc)}\n</div>\n"
+        f"{narrow_svg}\n</div>\n"
         f"<figcaption>{esc(caption)}</figcaption>\n</figure>"
     )
 
