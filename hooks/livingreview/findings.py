@@ -204,8 +204,17 @@ FINDINGS_QUOTED = 3
 
 
 def _findings_cell(catalog: Catalog, rows: Sequence[Placed], page_src: str) -> Markup:
-    """Return the reported findings of the largest studies when no estimate is recorded."""
-    primary = sorted(rows, key=lambda p: (-(p.study.n or 0), p.study.year, p.study.id))
+    """Return the reported findings of the largest studies when no estimate is recorded.
+
+    One finding per study: its primary outcome when that is in the family, else the first.
+    """
+    chosen: dict[str, Placed] = {}
+    for p in rows:
+        if p.study.id not in chosen or (
+            p.outcome.primary and not chosen[p.study.id].outcome.primary
+        ):
+            chosen[p.study.id] = p
+    primary = sorted(chosen.values(), key=lambda p: (-(p.study.n or 0), p.study.year, p.study.id))
     quoted = []
     for p in primary[:FINDINGS_QUOTED]:
         quoted.append(
@@ -215,7 +224,8 @@ def _findings_cell(catalog: Catalog, rows: Sequence[Placed], page_src: str) -> M
             f"{cite(p.outcome.source.ref)}"
         )
     more = len(primary) - len(quoted)
-    tail = [f"{more} more on the studies' pages."] if more > 0 else []
+    studies = "study" if more == 1 else "studies"
+    tail = [f"{more} more {studies}: see the studies' pages."] if more > 0 else []
     return trusted("<br>".join(["No numerical estimate is recorded. As reported:", *quoted, *tail]))
 
 
