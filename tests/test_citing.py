@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT
 from livingreview.bibliography import load_bibliography
+from livingreview.synthetic import vocabulary_references
 from test_build import build, use_fixture_pages, validate_project
 
 HEPML = ROOT.parent / "shared" / "data" / "HEPML.bib"
@@ -185,7 +186,9 @@ def test_two_hundred_hepml_keys_resolve_in_a_built_page(tmp_path: Path) -> None:
         for b in re.split(r"(?m)^(?=@)", raw)
         if not re.match(r"@\w+\{(sleuth|hepmllivingreview|dummy),", b)
     ]
-    (root / "references.bib").write_text("".join(kept), encoding="utf-8")
+    # The copied vocabularies cite the project's own sources of certainty ratings.
+    cited = vocabulary_references(ROOT, root / "data" / "vocabularies")
+    (root / "references.bib").write_text("".join(kept) + cited, encoding="utf-8")
     (root / "docs").mkdir()
     body = "\n\n".join(f"Paragraph {i} cites [@{k}]." for i, k in enumerate(chosen))
     (root / "docs" / "index.md").write_text(f"# HEPML\n\n{body}\n", encoding="utf-8")

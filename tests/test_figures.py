@@ -10,6 +10,7 @@ import itertools
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import markdown
@@ -188,11 +189,14 @@ def test_svg_is_well_formed_and_accessible(name: str, size: int) -> None:
         studies = [
             make_study(s.id, outcomes=(make_outcome("CAPS-5", make_effect()),)) for s in studies
         ]
+    if name == "rob":
+        # One judgement is enough for the figures (without any, a note replaces them).
+        studies[0] = replace(studies[0], risk_of_bias=(make_rob("rob2", {"D1": "low"}, "low"),))
     out = render(name, make_catalog(studies))
     found = svgs(out)
     assert found
     for svg in found:
-        assert svg.get("role") == "img"
+        assert svg.get("role") == ("group" if name == "forest" else "img")
         title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
         assert title is not None and title.text
         assert desc is not None and desc.text
@@ -226,7 +230,9 @@ def test_unknown_figure_is_none() -> None:
 def test_markdown_keeps_the_svg_intact(
     name: str, real_catalog: Catalog, real_prisma: Prisma
 ) -> None:
-    text = figures.render_figure(name, real_catalog, {}, "index.md", prisma=real_prisma)
+    # The real records hold no risk-of-bias judgement: the fixture with judgements stands in.
+    catalog = rob_catalog() if name == "rob" else real_catalog
+    text = figures.render_figure(name, catalog, {}, "index.md", prisma=real_prisma)
     assert text is not None
     for line in text.splitlines():
         assert not line.startswith("    "), "an indented line would become a code block"
@@ -379,24 +385,38 @@ def test_rob_draws_sourced_judgements_per_tool() -> None:
     assert "High risk 1 &#40;50%&#41;" in out and "Not assessed 1 &#40;50%&#41;" in out
 
 
-def test_rob_real_records_are_all_not_assessed(real_catalog: Catalog) -> None:
+def test_rob_without_any_judgement_is_one_cited_note(real_catalog: Catalog) -> None:
     out = render("rob", real_catalog)
-    rows = 0
-    for svg in svgs(out):
-        for row in svg.findall(f".//{SVG}g[@class='rf-rob-row']"):
-            rows += 1
-            assert "Not assessed" in words(row)
-        judged = [e for e in svg.iter() if (e.get("class") or "").startswith("rf-rob rf-rob-")]
-        legend_only = [e for e in judged if e.tag == f"{SVG}circle"]
-        # Coloured discs appear only in the legend; no bar segment shows a judgement.
-        assert not [e for e in judged if e.tag == f"{SVG}rect"]
-        assert len(legend_only) == len({e.get("class") for e in legend_only})
-    assert rows == len(real_catalog.studies)
+    assert "<svg" not in out and "<figure" not in out
+    assert (
+        f"No published risk-of-bias judgement was found for these {len(real_catalog.studies)}"
+        in out
+    )
+    # The systematic reviews, which could hold judgements, are named, linked and cited with
+    # what of them was checked; narrative reviews and primary studies are not.
+    for review in ("du-2022", "almeida-2024", "borgogna-2024"):
+        study = real_catalog.study(review)
+        assert f"[{study.label}](studies/{review}.md) (abstract) [@{study.references[0]}]" in out
+    assert "keeler-2021" not in out and "feder-2014" not in out
+    one = render("rob", make_catalog([make_study()]))
+    assert "for this 1 study" in one and "systematic reviews" not in one
+
+
+def test_rob_one_judgement_brings_the_figures_back() -> None:
+    studies = [make_study("alpha-2020"), make_study("beta-2021")]
+    assert "<svg" not in render("rob", make_catalog(studies))
+    studies[1] = replace(studies[1], risk_of_bias=(make_rob("rob2", {"D1": "high"}, "high"),))
+    out = render("rob", make_catalog(studies))
+    (svg,) = svgs(out)
+    rows = svg.findall(f".//{SVG}g[@class='rf-rob-row']")
+    assert len(rows) == 2  # the study without a judgement is still shown, as not assessed
+    assert "No published risk-of-bias judgement" not in out
 
 
 @pytest.mark.parametrize("size", [1, 200])
 def test_rob_rows_have_fixed_height_and_never_overlap(size: int) -> None:
     studies = [make_study(s.id) for s in many_studies(size)]  # all RCTs: one panel
+    studies[0] = replace(studies[0], risk_of_bias=(make_rob("rob2", {"D1": "low"}, "low"),))
     (svg,) = svgs(render("rob", make_catalog(studies)))
     rows = svg.findall(f".//{SVG}g[@class='rf-rob-row']")
     assert len(rows) == size
@@ -410,7 +430,9 @@ def test_rob_rows_have_fixed_height_and_never_overlap(size: int) -> None:
 
 def test_rob_labels_fit_left_of_the_grid() -> None:
     long_name = "a" * 80
-    (svg,) = svgs(render("rob", make_catalog([make_study(f"{long_name}-2020")])))
+    judged = (make_rob("rob2", {"D1": "low"}, "low"),)
+    study = make_study(f"{long_name}-2020", risk_of_bias=judged)
+    (svg,) = svgs(render("rob", make_catalog([study])))
     row = svg.find(f".//{SVG}g[@class='rf-rob-row']")
     label = row.find(f"{SVG}text")
     assert label.text.endswith("…")
@@ -433,72 +455,162 @@ def test_rob_tools_vocabulary() -> None:
 # --- forest plot --------------------------------------------------------------------------------
 
 
-def forest_panels(out: str) -> dict[str, ET.Element]:
-    return {svg.find(f"{SVG}title").text: svg for svg in svgs(out)}
+def forest_figures(out: str) -> dict[str, tuple[ET.Element, ET.Element]]:
+    """Return each forest figure's (wide, narrow) SVGs by title."""
+    found = {}
+    for block in re.findall(r"<figure\b.*?</figure>", out, re.S):
+        wide = re.search(r"variant--wide\">\n(<svg\b.*?</svg>)", block, re.S)
+        narrow = re.search(r"variant--narrow\">\n(<svg\b.*?</svg>)", block, re.S)
+        assert wide and narrow, "every forest figure has a wide and a narrow variant"
+        w, n = ET.fromstring(wide.group(1)), ET.fromstring(narrow.group(1))
+        found[w.find(f"{SVG}title").text] = (w, n)
+    return found
 
 
-def test_forest_one_panel_per_measure_and_comparison() -> None:
+def linked_ids(svg: ET.Element) -> list[str]:
+    """Return the study ids the rows of a plot link to, in row order."""
+    ids = []
+    for a in svg.iter(f"{SVG}a"):
+        match = re.fullmatch(r"\.\./studies/([a-z0-9-]+)/", a.get("href", ""))
+        assert match, a.get("href")
+        assert a.find(f"{SVG}g[@class='rf-forest-row']") is not None
+        ids.append(match.group(1))
+    return ids
+
+
+CHRONIC = "PTSD symptom severity in chronic PTSD (treatment)"
+PREVENTION = "PTSD after trauma exposure (prevention)"
+BETWEEN_T = "comparison with a control group"
+WITHIN_T = "change from baseline, no control group"
+
+
+def test_forest_one_figure_per_family_and_comparison() -> None:
     out = render("forest", forest_catalog())
-    panels = forest_panels(out)
-    assert list(panels) == [
-        "Forest plot: Mean difference (comparison with comparator)",
-        "Forest plot: Mean difference (within-group change from baseline)",
-        "Forest plot: Standardized mean difference (comparison with comparator)",
-        "Forest plot: Cohen's d (comparison with comparator)",
-        "Forest plot: Hedges' g (comparison with comparator)",
-        "Forest plot: Risk ratio (comparison with comparator)",
+    assert list(forest_figures(out)) == [
+        f"Forest plot: {CHRONIC}, {BETWEEN_T}",
+        f"Forest plot: {CHRONIC}, {WITHIN_T}",
+        f"Forest plot: {PREVENTION}, {BETWEEN_T}",
     ]
-    rows = {t: len(s.findall(f".//{SVG}g[@class='rf-forest-row']")) for t, s in panels.items()}
-    assert sum(rows.values()) == 7  # eight effects, one without a CI
-    assert "1 estimate without a confidence interval is not plotted." in out
+    # Element ids stay unique with both variants on the page.
+    ids = re.findall(r' id="([^"]+)"', out)
+    assert len(ids) == len(set(ids))
+    assert out.count('<details class="review-figure-data"') == 3
 
 
-def test_forest_pools_only_what_the_records_pool() -> None:
-    panels = forest_panels(render("forest", forest_catalog()))
-    diamonds = {
-        title: len(svg.findall(f".//{SVG}polygon[@class='rf-forest-pooled']"))
-        for title, svg in panels.items()
-    }
-    assert diamonds == {
-        "Forest plot: Mean difference (comparison with comparator)": 1,
-        "Forest plot: Mean difference (within-group change from baseline)": 0,
-        "Forest plot: Standardized mean difference (comparison with comparator)": 0,
-        "Forest plot: Cohen's d (comparison with comparator)": 0,
-        "Forest plot: Hedges' g (comparison with comparator)": 0,
-        "Forest plot: Risk ratio (comparison with comparator)": 1,
-    }
-    squares = sum(
-        len(svg.findall(f".//{SVG}rect[@class='rf-forest-estimate']")) for svg in panels.values()
+def test_forest_never_mixes_comparison_types_or_families() -> None:
+    catalog = forest_catalog()
+    for title, (wide, narrow) in forest_figures(render("forest", catalog)).items():
+        ids = linked_ids(wide)
+        assert ids == linked_ids(narrow)
+        comparators = {catalog.study(i).comparator == "none" for i in ids}
+        assert comparators == {title.endswith(WITHIN_T)}
+        rows = [
+            g.find(f"{SVG}title").text
+            for g in wide.iter(f"{SVG}g")
+            if g.get("class") == "rf-forest-row"
+        ]
+        # Prevention after trauma and treatment of chronic PTSD never share a figure.
+        assert all(("PTSD incidence" in r) == (PREVENTION in title) for r in rows)
+    # An early-symptom estimate the record places in the prevention family moves there.
+    early = make_study(
+        "early-2020",
+        outcomes=(
+            make_outcome(
+                "ptsd-symptoms", make_effect("MD", 2.0, 1.0, 3.0), family="ptsd-prevention"
+            ),
+        ),
     )
-    assert squares == 5
+    found = forest_figures(render("forest", make_catalog([early])))
+    assert list(found) == [f"Forest plot: {PREVENTION}, {BETWEEN_T}"]
 
 
-def test_forest_axes_and_direction_labels() -> None:
-    panels = forest_panels(render("forest", forest_catalog()))
-    md = words(panels["Forest plot: Mean difference (comparison with comparator)"])
-    assert "← favours ketamine" in md and "favours comparator →" in md
-    assert "no effect = 0" in md
-    within = panels["Forest plot: Mean difference (within-group change from baseline)"]
-    assert "← lower" in words(within) and "higher →" in words(within)
-    assert "within-group changes from baseline" in within.find(f"{SVG}desc").text
-    d = panels["Forest plot: Cohen's d (comparison with comparator)"]
-    assert "← lower" in words(d) and "favours" not in " ".join(t.text for t in texts(d))
-    assert "sign conventions" in d.find(f"{SVG}desc").text
-    rr = panels["Forest plot: Risk ratio (comparison with comparator)"]
+def test_forest_every_plotted_row_links_to_its_study() -> None:
+    catalog = forest_catalog()
+    out = render("forest", catalog)
+    plotted = sorted(
+        s.id
+        for s in catalog.studies
+        for o in s.outcomes
+        if o.effect is not None and o.effect.ci_lower is not None
+    )
+    figures_found = forest_figures(out)
+    assert sorted(i for w, _ in figures_found.values() for i in linked_ids(w)) == plotted
+    for wide, _ in figures_found.values():
+        for a in wide.iter(f"{SVG}a"):
+            study = catalog.study(a.get("href").split("/")[2])
+            assert a.find(f".//{SVG}title").text.startswith((study.label, "Pooled, as reported by"))
+    # The data tables link every row too.
+    for study_id in plotted:
+        assert f"](studies/{study_id}.md)" in out
+
+
+def test_forest_axes_say_which_side_favours_ketamine() -> None:
+    found = forest_figures(render("forest", forest_catalog()))
+    wide, narrow = found[f"Forest plot: {CHRONIC}, {BETWEEN_T}"]
+    for svg in (wide, narrow):
+        text = [t.text for t in texts(svg)]
+        # Mean differences on higher-is-worse scales: lower favours ketamine.
+        assert "← favours ketamine" in text and "favours comparator →" in text
+        # d, g and SMD without a stated sign convention stay neutral, and say why.
+        assert "← lower" in text and "higher →" in text
+    within = words(found[f"Forest plot: {CHRONIC}, {WITHIN_T}"][0])
+    assert "← improvement" in within and "worsening →" in within and "favours" not in within
+    rr = found[f"Forest plot: {PREVENTION}, {BETWEEN_T}"][0]
     ticks = [t.text for t in texts(rr)]
-    assert "1" in ticks and "Risk ratio (log scale); no effect = 1" in ticks
-    assert "← favours ketamine" in ticks
-    # The null line sits at 1 on the log axis: halfway between ticks 0.5 and 2.
+    assert "Risk ratio (log scale); no effect = 1" in ticks and "← favours ketamine" in ticks
     positions = {t.text: float(t.get("x")) for t in texts(rr) if t.text in ("0.5", "1", "2")}
     assert positions["1"] - positions["0.5"] == pytest.approx(positions["2"] - positions["1"])
-
-
-def test_forest_higher_is_better_outcome_flips_labels() -> None:
-    catalog = make_catalog(
-        [make_study(outcomes=(make_outcome("response-duration", make_effect("MD", 5, 1, 9)),))]
+    # The source's sign convention turns a standardized effect's axis the right way round.
+    signed = make_study(
+        outcomes=(
+            make_outcome(
+                "CAPS-5", make_effect("g", 0.3, 0.1, 0.5, positive_means="favours-ketamine")
+            ),
+        )
     )
-    (svg,) = svgs(render("forest", catalog))
-    assert "← favours comparator" in words(svg) and "favours ketamine →" in words(svg)
+    ((wide, _),) = forest_figures(render("forest", make_catalog([signed]))).values()
+    assert [t.text for t in texts(wide) if t.get("class") == "rf-forest-direction"] == [
+        "← favours comparator",
+        "favours ketamine →",
+    ]
+    better = make_study(outcomes=(make_outcome("response-duration", make_effect("MD", 5, 1, 9)),))
+    ((wide, _),) = forest_figures(render("forest", make_catalog([better]))).values()
+    assert "← favours comparator" in words(wide) and "favours ketamine →" in words(wide)
+
+
+def test_forest_pooled_estimates_are_diamonds_labelled_with_their_review() -> None:
+    found = forest_figures(render("forest", forest_catalog()))
+    diamonds = {
+        title: len(w.findall(f".//{SVG}polygon[@class='rf-forest-pooled']"))
+        for title, (w, _) in found.items()
+    }
+    assert diamonds == {
+        f"Forest plot: {CHRONIC}, {BETWEEN_T}": 1,
+        f"Forest plot: {CHRONIC}, {WITHIN_T}": 0,
+        f"Forest plot: {PREVENTION}, {BETWEEN_T}": 1,
+    }
+    for wide, _ in found.values():
+        for row in wide.iter(f"{SVG}g"):
+            if row.get("class") != "rf-forest-row":
+                continue
+            pooled = row.find(f"{SVG}polygon[@class='rf-forest-pooled']") is not None
+            label = " ".join(t.text for t in row.findall(f"{SVG}text"))
+            assert label.startswith("Pooled, as reported by Gamma 2022") == pooled
+
+
+def test_forest_lists_what_it_cannot_plot() -> None:
+    out = render("forest", forest_catalog())
+    # Gamma 2022's PCL-5 estimate has no interval: listed, not dropped.
+    assert (
+        "Estimate without an interval, not plotted: [Gamma 2022](studies/gamma-2022.md) (PCL-5)."
+        in out
+    )
+    results_only = make_study("zeta-2024", outcomes=(make_outcome("PCL-5"),))
+    out = render("forest", make_catalog([*forest_catalog().studies, results_only]))
+    assert (
+        "With a result but no estimate" in out
+        and "[Zeta 2024](studies/zeta-2024.md) (PCL-5)" in out
+    )
 
 
 def test_forest_without_effects() -> None:
@@ -507,12 +619,36 @@ def test_forest_without_effects() -> None:
 
 
 def test_forest_real_records(real_catalog: Catalog) -> None:
-    panels = forest_panels(render("forest", real_catalog))
-    # Du 2022's mean differences are pooled comparisons; Albott 2018's are within-group.
-    between = words(panels["Forest plot: Mean difference (comparison with comparator)"])
-    assert "Du 2022" in between and "Albott 2018" not in between
-    within = words(panels["Forest plot: Mean difference (within-group change from baseline)"])
-    assert "Albott 2018" in within
+    out = render("forest", real_catalog, condition="ptsd")
+    found = forest_figures(out)
+    chronic = found[f"Forest plot: {CHRONIC}, {BETWEEN_T}"][0]
+    assert {"feder-2014", "feder-2021", "du-2022", "borgogna-2024"} == set(linked_ids(chronic))
+    feder = next(r for r in chronic.iter(f"{SVG}g") if "Feder 2014 · IES-R" in words(r))
+    assert "n = 41" in words(feder) and "−12.7 (−22.8 to −2.5)" in words(feder)
+    assert linked_ids(found[f"Forest plot: {CHRONIC}, {WITHIN_T}"][0]) == ["albott-2018"]
+    prevention = found[f"Forest plot: {PREVENTION}, {BETWEEN_T}"][0]
+    assert linked_ids(prevention) == ["du-2022", "du-2022"]
+    # Results without an estimate are listed under their family's plots.
+    assert "[Abdallah 2022](studies/abdallah-2022.md) (PCL-5, CAPS-5)" in out
+    assert "[McGhee 2008](studies/mcghee-2008.md) (PTSD incidence)" in out
+
+
+def test_forest_text_size_fits_the_responsive_contract(real_catalog: Catalog) -> None:
+    """All text is 12 units, and each layout fits its screen's content column unscaled.
+
+    About 690 px at a 1,280 px viewport for the wide plot, about 350 px at 390 px for the
+    narrow one (measured in the built site).
+    """
+    for wide, narrow in forest_figures(render("forest", real_catalog, condition="ptsd")).values():
+        for svg, limit in ((wide, 690), (narrow, 350)):
+            assert float(svg.get("viewBox").split()[2]) <= limit
+            sizes = {float(t.get("font-size") or svg.get("font-size")) for t in texts(svg)}
+            assert min(sizes) >= 12
+        # Narrow: the estimate is on the line under the row's label.
+        row = next(g for g in narrow.iter(f"{SVG}g") if g.get("class") == "rf-forest-row")
+        lines = row.findall(f"{SVG}text")
+        assert float(lines[-1].get("y")) > float(lines[0].get("y"))
+        assert float(lines[-1].get("x")) == float(lines[0].get("x"))
 
 
 # --- PRISMA -------------------------------------------------------------------------------------

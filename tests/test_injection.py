@@ -299,6 +299,10 @@ HOSTILE_TEXT_KEYS = frozenset(
         "search_method",
         "triggers",
         "retirement",
+        # outcome_families.yaml: a published certainty rating's scope, who published it, where.
+        "scope",
+        "by",
+        "locator",
     }
 )
 
@@ -680,6 +684,10 @@ def test_vocabulary_versions_and_prisma_text_is_shown_literally(all_site: Site) 
     assert f"prisma.other_methods.sources[0].label: {PAYLOAD}" in methods
     news = page_text(all_site.read("whats-new"))
     assert f"versions.versions[0].summary: {PAYLOAD}" in news
+    # The summary of findings and the forest plots show outcome families and certainty.
+    ptsd = page_text(all_site.read("ptsd"))
+    for field in ("terms[0].label", "terms[0].certainty[0].scope", "terms[0].certainty[0].by"):
+        assert f"outcome_families.{field}: {PAYLOAD}" in ptsd, field
 
 
 def test_downloads_carry_payloads_as_data(all_site: Site) -> None:

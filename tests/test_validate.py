@@ -49,7 +49,16 @@ class Keys:
         return difflib.get_close_matches(key, sorted(self.keys), n=3)
 
 
-KEYS = Keys("smith2020", "jones2021", "brown2019")
+def vocabulary_keys() -> tuple[str, ...]:
+    """Return the reference keys the real vocabularies cite (sources of certainty ratings)."""
+    doc, problems = load_yaml(ROOT / "data" / "vocabularies" / "outcome_families.yaml", ROOT)
+    assert doc is not None and not problems
+    return tuple(
+        c["source"]["ref"] for term in doc.data["terms"] for c in term.get("certainty", ())
+    )
+
+
+KEYS = Keys("smith2020", "jones2021", "brown2019", *vocabulary_keys())
 
 
 def study(study_id: str = "smith-2020", **changes: Any) -> dict[str, Any]:

@@ -37,6 +37,9 @@ class PageSource:
     path: str
     markdown: str
     line_offset: int = 0
+    #: Number the keys it cites but report nothing: a hand-written page's marker expansions,
+    #: whose keys the validator checked and whose problems the page's own text would repeat.
+    quiet: bool = False
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Citer:
                 for item in citation.items:
                     if item.key in self.bibliography:
                         self.numbers.setdefault(item.key, len(self.numbers) + 1)
+                        continue
+                    if page.quiet:
                         continue
                     problems.append(unknown_key(self.bibliography, item.key, page, citation))
         if self.numbers:

@@ -162,6 +162,9 @@ class Effect:
     studies: int | None = None
     n: int | None = None
     note: str = ""
+    #: For a standardized effect: what a positive value means (``favours-ketamine`` or
+    #: ``favours-comparator``), as the source reports it; ``""`` when not recorded.
+    positive_means: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ class Outcome:
     timepoint: str = ""
     arms: tuple[Arm, ...] = ()
     effect: Effect | None = None
+    #: Outcome family named by the record (``outcome_families.yaml``); ``""``: the measure's.
+    family: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import changes, explorer, figures, history, pages, release_views, releases
+from . import changes, explorer, figures, findings, history, pages, release_views, releases
 from .bibliography import Bibliography, load_bibliography
 from .citations.masking import front_matter_end
 from .citing import PageSource, check_keys
@@ -225,6 +225,8 @@ def _table_marker(ctx: MarkerContext, marker: Marker) -> str | None:
     if marker.what == "safety":
         studies = select_studies(catalog, marker.filters)
         return pages.safety_table(studies, catalog, ctx.page_src)
+    if marker.what == "findings":
+        return findings.findings_table(catalog, marker.filters, ctx.page_src)
     return None
 
 

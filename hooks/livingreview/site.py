@@ -280,6 +280,10 @@ class SiteBuild:
             # Positions of citations are reported against the unexpanded source when the page
             # is hand-written; tables inserted by markers cite only validated record keys.
             collected.append(PageSource(path, expanded if generated else body, offset))
+            if not generated and expanded != body:
+                # A marker may cite a key that no text cites (the source of a published
+                # certainty rating in the summary of findings): number it too.
+                collected.append(PageSource(path, expanded, offset, quiet=True))
         problems.extend(self.citer.collect(collected))
         return problems
 

@@ -180,6 +180,21 @@ def _entry_blocks(text: str) -> list[tuple[str, str, int]]:
     return blocks
 
 
+def vocabulary_references(repo: Path, vocabularies: Path) -> str:
+    """Return the project's entries that the copied vocabularies cite, under their own keys.
+
+    ``outcome_families.yaml`` cites the sources of published certainty ratings; the synthetic
+    bibliography renames every key, so those entries are carried over unchanged.
+    """
+    path = vocabularies / "outcome_families.yaml"
+    if not path.exists():
+        return ""
+    terms = (yaml.safe_load(path.read_text("utf-8")) or {}).get("terms") or []
+    cited = {c["source"]["ref"] for t in terms for c in t.get("certainty") or ()}
+    text = (repo / "references.bib").read_text("utf-8")
+    return "".join("\n" + entry for key, entry, _ in _entry_blocks(text) if key in cited)
+
+
 def make_bibliography(source: Path, count: int) -> tuple[str, list[str]]:
     """Return ``.bib`` text of exactly ``count`` entries, and their keys in file order.
 
@@ -504,6 +519,7 @@ def make_project(
         shutil.copytree(repo / "docs" / "assets", docs / "assets")
 
     bib_text, keys = make_bibliography(bib_source, max(1, entries_per_study * n))
+    bib_text += vocabulary_references(repo, data / "vocabularies")
     (root / "references.bib").write_text(bib_text, encoding="utf-8")
     pool = [k for k in keys if ":" not in k] if colon_free else keys
     if len(pool) < 5:

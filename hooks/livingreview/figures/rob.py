@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..model import Catalog, RiskOfBias, RobTool, Study, rob_tools
+from ..pages import BASIS_LABELS, cite
 from .style import JUDGEMENTS, NOT_ASSESSED, Judgement, study_link
 from .svg import (
     HATCH,
@@ -263,11 +264,49 @@ def _rob_figure(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
     return figure_html("rob", fig_id, svg_text, caption)
 
 
+def no_assessment_note(catalog: Catalog, studies: Sequence[Study], page_src: str) -> str:
+    """Return the sentences shown instead of figures when no study has an assessment.
+
+    They say that no published judgement was found, that the review makes none, and which
+    parts of the recorded systematic reviews (the reports that could hold judgements) were
+    checked, each cited; a figure of nothing but "not assessed" rows would say less.
+    """
+    designs = catalog.vocab("designs")
+    these = f"{'this' if len(studies) == 1 else 'these'} {plural(len(studies), 'study', 'studies')}"
+    text = (
+        f"No published risk-of-bias judgement was found for {these}, and this review makes "
+        "none of its own, so no risk-of-bias figure is shown; figures appear here as soon as "
+        "a record holds a judgement from a named source."
+    )
+    reviews = [
+        s for s in studies if s.design in designs and designs[s.design].get("appraises_studies")
+    ]
+    if reviews:
+        checked = []
+        for s in reviews:
+            bases = sorted({BASIS_LABELS.get(p.basis, "not stated").lower() for p in s.provenance})
+            checked.append(
+                f"{study_link(s, page_src)} ({esc(', '.join(bases))}) {cite(s.references[0])}"
+            )
+        text = esc(text) + (
+            " The systematic reviews recorded here, which could publish such judgements, were "
+            "checked in these parts only: " + "; ".join(checked) + "."
+        )
+        return f"\n\n{text}\n\n"
+    return f"\n\n{esc(text)}\n\n"
+
+
 def render_rob(catalog: Catalog, filters: Mapping[str, str], fig_id: str, page_src: str) -> str:
-    """Return the risk-of-bias figures (one per tool) and their data tables."""
+    """Return the risk-of-bias figures (one per tool) and their data tables.
+
+    When no selected study has a sourced assessment, a note says so instead (see
+    :func:`no_assessment_note`); one assessment is enough for the figures to appear.
+    """
     studies = catalog.select(**filters)
     if not studies:
         return empty_figure("No included study matches this selection.")
+    if not any(s.risk_of_bias for s in studies):
+        return no_assessment_note(catalog, studies, page_src)
     figures, tables = [], []
     for tool, rows in _rob_groups(catalog, studies):
         figures.append(_rob_figure(tool, rows, f"{fig_id}-{slug(tool.id)}"))

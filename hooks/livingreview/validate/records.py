@@ -40,6 +40,7 @@ from .checks import (
     walk_fields,
 )
 from .evidence import check_evidence_claims
+from .families import check_outcome_families, check_vocabulary_links
 from .placeholders import todo_problems
 from .rob import check_risk_of_bias
 from .schema import schema_problems, schema_validator, shown_name
@@ -59,6 +60,7 @@ REQUIRED_VOCABULARIES = (
     "co_intervention_kinds",
     "trial_statuses",
     "effect_measures",
+    "outcome_families",
 )
 
 #: Which vocabulary each term field of a study record draws from.
@@ -91,7 +93,9 @@ def load_catalog(root: Path, keys: KeySet) -> tuple[Catalog | None, list[Problem
     problems: list[Problem] = []
     if not data.is_dir():
         return None, [Problem(relative_path(data, root), None, None, "", "directory not found")]
-    vocabularies = _load_vocabularies(root, problems)
+    vocabulary_docs: dict[str, Document] = {}
+    vocabularies = _load_vocabularies(root, problems, vocabulary_docs)
+    problems.extend(check_vocabulary_links(vocabulary_docs, vocabularies, keys))
     glossary = _load_glossary(root, problems)
     studies = _load_records(root, "studies", "study", problems)
     trials = _load_records(root, "trials", "trial", problems)
@@ -176,7 +180,10 @@ def _load_records(root: Path, folder: str, schema: str, problems: list[Problem])
     return docs
 
 
-def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabulary]:
+def _load_vocabularies(
+    root: Path, problems: list[Problem], docs: dict[str, Document] | None = None
+) -> dict[str, Vocabulary]:
+    """Load every vocabulary file; ``docs`` receives the loaded files by name (positions)."""
     folder = root / "data" / "vocabularies"
     validator = schema_validator(root, "vocabulary")
     vocabularies: dict[str, Vocabulary] = {}
@@ -216,6 +223,8 @@ def _load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, Vocabul
                 )
             )
         vocabularies[stem] = Vocabulary(stem, tuple(terms))
+        if docs is not None:
+            docs[stem] = doc
     for name in REQUIRED_VOCABULARIES:
         if name not in vocabularies and not any(p.path.endswith(f"/{name}.yaml") for p in problems):
             rel = f"data/vocabularies/{name}.yaml"
@@ -308,6 +317,7 @@ def _check_study(
     check_effect_ranges(doc, vocabularies.get("effect_measures"), problems)
     check_evidence_claims(doc, vocabularies, problems)
     check_risk_of_bias(doc, vocabularies, problems)
+    check_outcome_families(doc, vocabularies, problems)
     designs = vocabularies.get("designs")
     primary = (
         designs and data["design"] in designs and designs[data["design"]].get("kind") == "primary"
@@ -413,6 +423,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
                 source=_source(o["source"]),
                 primary=o.get("primary", False),
                 timepoint=o.get("timepoint", ""),
+                family=o.get("family", ""),
                 arms=arms,
                 effect=effect,
             )
