@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -33,9 +34,11 @@ _DROP = frozenset(
     | {"form", "input", "button", "select", "textarea"}
     | {"video", "audio", "canvas", "source", "track"}
 )
-#: Classes of elements dropped: permalinks, edit buttons, Material widgets.
+#: Classes of elements dropped: permalinks, edit buttons, Material widgets, and the narrow
+#: layout of a figure that has one (paper prints the wide layout; see ROUND3's figure contract).
 _DROP_CLASSES = frozenset(
     {"headerlink", "md-content__button", "md-source-file", "md-feedback", "md-top"}
+    | {"review-figure__variant--narrow"}
 )
 #: Attributes holding space-separated id references.
 IDREF_ATTRS = (
@@ -185,6 +188,76 @@ def parse_article(text: str, where: str) -> ET.Element:
     if article is None:  # pragma: no cover - the parser always yields the article
         raise PdfError(f"{where}: cannot parse the article")
     return article
+
+
+def is_local_url(url: str) -> bool:
+    """Return whether a URL points at this machine (``mkdocs serve``'s ``127.0.0.1:8000``).
+
+    Such an address means nothing to a reader of the PDF: on their machine it is their own
+    computer. Covers ``localhost`` (and ``*.localhost``), the whole ``127.0.0.0/8`` block,
+    ``0.0.0.0`` and ``::1``.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https", "ws", "wss", "ftp"):
+        return False
+    try:
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+#: A local address written out in text (the PDF warns about it: see :func:`local_addresses`).
+LOCAL_ADDRESS = re.compile(
+    r"\b(?:https?://)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(?::\d+)?[^\s<>\"]*",
+    re.IGNORECASE,
+)
+
+
+def local_addresses(text: str) -> list[str]:
+    """Return the local addresses (``http://127.0.0.1:8000/``, ``localhost``) written in text."""
+    return [m.group(0).rstrip(".,;:!?)]'") for m in LOCAL_ADDRESS.finditer(text)]
+
+
+_SVG_TITLE = "{" + _SVG_NS + "}title"
+_SVG_DESC = "{" + _SVG_NS + "}desc"
+
+
+def figure_alt_text(svg: ET.Element, caption: ET.Element | None) -> str:
+    """Return the alternative text of a figure's SVG for the tagged PDF.
+
+    WeasyPrint takes a figure's ``Alt`` from the SVG's own ``<title>``. The site's figures
+    give their name there and their data in ``<desc>`` (every estimate, count or judgement
+    drawn); the PDF's text joins both, so a screen reader gets what the picture shows. A figure
+    without either falls back to its caption.
+    """
+    parts = []
+    for tag in (_SVG_TITLE, _SVG_DESC):
+        child = svg.find(tag)
+        if child is not None:
+            text = element_text(child)
+            if text:
+                parts.append(text if text.endswith((".", ":", "?", "!")) else text + ".")
+    if not parts and caption is not None:
+        parts.append(element_text(caption))
+    return " ".join(parts).strip()
+
+
+def set_figure_alt_text(svg: ET.Element, text: str) -> None:
+    """Make ``text`` the SVG's first ``<title>`` (where WeasyPrint reads alternative text)."""
+    title = svg.find(_SVG_TITLE)
+    if title is None:
+        title = ET.Element(_SVG_TITLE)
+        svg.insert(0, title)
+    for child in list(title):
+        title.remove(child)
+    title.text = text
 
 
 def css_string(text: str) -> str:
