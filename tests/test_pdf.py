@@ -514,8 +514,11 @@ def test_outline_has_every_section_and_study(real: RealPdf) -> None:
     marks = outline(real.reader)
     top = [title for level, title, _ in marks if level == 1]
     config = pdf.load_config(ROOT / "mkdocs.yml")
-    for title, _url in pdf.nav_entries(config):
+    for title, url in pdf.nav_entries(config):
         assert title is not None
+        if url in pdf.WEB_ONLY_URLS:  # the study explorer: left out (see below)
+            assert not any(t.endswith(f" {title}") for t in top), (title, top)
+            continue
         assert any(t == title or t.endswith(f" {title}") for t in top), (title, top)
     assert "Appendix: Study records" in top
     assert top[-1] == "References"

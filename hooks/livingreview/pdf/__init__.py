@@ -40,13 +40,31 @@ This module does not import MkDocs: it needs only the built site and ``mkdocs.ym
 
 from __future__ import annotations
 
-from .document import PAPER_SIZES, TEMPLATES, Build, Combiner, build_pdf, check_site, combine
+from .document import (
+    PAPER_SIZES,
+    PDF_VARIANT,
+    TEMPLATES,
+    WIDE_TABLE_COLUMNS,
+    Build,
+    Combiner,
+    build_pdf,
+    check_site,
+    combine,
+)
 from .errors import PdfError, RefusedURL
 from .fetcher import FONT_DIRS, FONT_FILES, SiteFetcher, check_url, find_fonts
-from .html import SVG_FONT, parse_article, serialize
+from .html import (
+    SVG_FONT,
+    is_local_url,
+    keep_names_whole,
+    local_addresses,
+    parse_article,
+    serialize,
+)
 from .manifest import (
     FALLBACK_EPOCH,
     PDF_NAME,
+    WEB_ONLY_URLS,
     Metadata,
     Page,
     discover_pages,
@@ -64,8 +82,11 @@ __all__ = [
     "FONT_FILES",
     "PAPER_SIZES",
     "PDF_NAME",
+    "PDF_VARIANT",
     "SVG_FONT",
     "TEMPLATES",
+    "WEB_ONLY_URLS",
+    "WIDE_TABLE_COLUMNS",
     "Build",
     "Combiner",
     "Metadata",
@@ -80,7 +101,10 @@ __all__ = [
     "discover_pages",
     "find_fonts",
     "format_date",
+    "is_local_url",
+    "keep_names_whole",
     "load_config",
+    "local_addresses",
     "nav_entries",
     "parse_article",
     "review_metadata",

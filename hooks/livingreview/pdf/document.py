@@ -32,6 +32,7 @@ from .html import (
     href_path,
     is_local_url,
     is_svg,
+    keep_names_whole,
     local_addresses,
     local_name,
     number_heading,
@@ -143,6 +144,7 @@ class Combiner:
         if page.kind == "study":
             demote_headings(article)
         self._headings(page)
+        keep_names_whole(article)
         article.tag = "section"
         article.attrib.clear()
         article.set("id", page.slug)

@@ -260,6 +260,88 @@ def set_figure_alt_text(svg: ET.Element, text: str) -> None:
     title.text = text
 
 
+#: A word-like token: letters, digits, underscores, with dots inside (``ClinicalTrials.gov``).
+_TOKEN = re.compile(r"\w[\w.]*\w")
+#: Class of the spans that keep a word whole (``hyphens: manual`` in the stylesheet).
+WHOLE_WORD_CLASS = "pdf-whole"
+#: Hyphenation applies only to words at least this long (``hyphenate-limit-chars``).
+HYPHENATE_MIN = 10
+#: Elements whose text is never hyphenated anyway (the stylesheet says so) or must not change.
+_NO_WHOLE = frozenset({"code", "pre", "kbd", "samp", "a", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _is_name(token: str) -> bool:
+    """Return whether a long token is a name or an identifier rather than an ordinary word.
+
+    Capitalised (``Ragnhildstveit``, ``Participants`` at the start of a sentence), or with
+    capitals, digits, dots or underscores inside (``ClinicalTrials.gov``, ``co_interventions``).
+    """
+    if len(token) < HYPHENATE_MIN:
+        return False
+    return token[0].isupper() or any(c.isupper() or c.isdigit() or c in "._" for c in token[1:])
+
+
+def _split_names(text: str) -> list[tuple[str, bool]]:
+    """Return text as (segment, is_name) pieces, in order."""
+    pieces: list[tuple[str, bool]] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        if _is_name(match.group(0)):
+            pieces.append((text[last : match.start()], False))
+            pieces.append((match.group(0), True))
+            last = match.end()
+    if not pieces:
+        return [(text, False)]
+    pieces.append((text[last:], False))
+    return pieces
+
+
+def _whole_spans(pieces: list[tuple[str, bool]]) -> tuple[str, list[ET.Element]]:
+    """Return the leading plain text and the spans (with their tails) for split text."""
+    lead = pieces[0][0]
+    spans: list[ET.Element] = []
+    for segment, is_name in pieces[1:]:
+        if is_name:
+            span = ET.Element("span", {"class": WHOLE_WORD_CLASS})
+            span.text = segment
+            span.tail = ""
+            spans.append(span)
+        else:
+            spans[-1].tail = (spans[-1].tail or "") + segment
+    return lead, spans
+
+
+def keep_names_whole(root: ET.Element) -> None:
+    """Wrap names and identifiers in running text in spans that are never hyphenated.
+
+    The PDF hyphenates long ordinary words; a name split at a line end (``Ragnhildst-veit``,
+    ``Clinical-Trials.gov``) reads as a different word. Only words of
+    :data:`HYPHENATE_MIN` letters or more can be hyphenated, so only those are wrapped. SVG,
+    code and elements that are never hyphenated are left alone.
+    """
+    skip: set[ET.Element] = set()
+    for el in root.iter():
+        if isinstance(el.tag, str) and (is_svg(el) or el.tag in _NO_WHOLE):
+            skip.update(el.iter())
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el in skip:
+            continue
+        if el.text:
+            pieces = _split_names(el.text)
+            if len(pieces) > 1:
+                el.text, spans = _whole_spans(pieces)
+                for offset, span in enumerate(spans):
+                    el.insert(offset, span)
+        for child in list(el):
+            if child.tail:
+                pieces = _split_names(child.tail)
+                if len(pieces) > 1:
+                    child.tail, spans = _whole_spans(pieces)
+                    index = list(el).index(child)
+                    for offset, span in enumerate(spans, start=1):
+                        el.insert(index + offset, span)
+
+
 def css_string(text: str) -> str:
     """Return text as a CSS string literal (for inline ``bookmark-label``/``string-set``)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
