@@ -2,7 +2,7 @@
 """Write the whole review as one PDF (``review.pdf``) into the built site.
 
 Usage: ``python scripts/build_pdf.py [--site-dir site] [--config-file mkdocs.yml]
-[--paper a4|letter] [--output PATH] [--keep-html PATH] [--tagged]``. Run it after
+[--paper a4|letter] [--output PATH] [--keep-html PATH] [--no-tagged]``. Run it after
 ``mkdocs build``: the PDF is printed from the built pages, so it shows exactly what the site
 shows. The navigation order, title and author come from ``mkdocs.yml`` (by default the one in
 the current folder, as for ``mkdocs``); the version from ``CITATION.cff`` or
@@ -42,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="default: SITE_DIR/review.pdf")
     parser.add_argument("--keep-html", type=Path, help="also write the combined print HTML")
     parser.add_argument(
-        "--tagged", action="store_true", help="write a tagged PDF (structure for screen readers)"
+        "--tagged",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write a tagged PDF/UA-1 document, the structure screen readers use (default); "
+        "--no-tagged leaves the tags out",
     )
     args = parser.parse_args(argv)
     # WeasyPrint reports unusable resources and CSS problems through logging; show them on

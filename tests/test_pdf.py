@@ -26,6 +26,7 @@ import pytest
 from conftest import FIXTURES, ROOT, needs
 from livingreview import pdf
 from livingreview.manifest import MANIFEST_FILE, read_settings, write_manifest
+from pdf_support import link_uris, marked_content, structure_elements, text_sizes
 from pypdf import PdfReader
 
 SCRIPT = ROOT / "scripts" / "build_pdf.py"
@@ -514,8 +515,11 @@ def test_outline_has_every_section_and_study(real: RealPdf) -> None:
     marks = outline(real.reader)
     top = [title for level, title, _ in marks if level == 1]
     config = pdf.load_config(ROOT / "mkdocs.yml")
-    for title, _url in pdf.nav_entries(config):
+    for title, url in pdf.nav_entries(config):
         assert title is not None
+        if url in pdf.WEB_ONLY_URLS:  # the study explorer: left out (see below)
+            assert not any(t.endswith(f" {title}") for t in top), (title, top)
+            continue
         assert any(t == title or t.endswith(f" {title}") for t in top), (title, top)
     assert "Appendix: Study records" in top
     assert top[-1] == "References"
@@ -526,11 +530,17 @@ def test_outline_has_every_section_and_study(real: RealPdf) -> None:
     assert pages == sorted(pages)  # bookmarks follow the reading order
 
 
-def test_page_count_and_a4_by_default(real: RealPdf) -> None:
+def test_page_count_and_a4_by_default_wide_tables_landscape(real: RealPdf) -> None:
     assert len(real.reader.pages) > 40
+    landscape = 0
     for page in real.reader.pages:
         box = page.mediabox
-        assert (float(box.width), float(box.height)) == pytest.approx(A4, abs=0.5)
+        size = (float(box.width), float(box.height))
+        if size[0] > size[1]:  # the pages of a wide table
+            landscape += 1
+            size = size[::-1]
+        assert size == pytest.approx(A4, abs=0.5)
+    assert 0 < landscape < len(real.reader.pages) / 3
 
 
 def test_metadata(real: RealPdf) -> None:
@@ -710,3 +720,182 @@ def test_metadata_comes_from_the_settings_the_build_wrote(tmp_path: Path) -> Non
     (site / MANIFEST_FILE).write_text('{"pages": [], "settings": ["x"]}', "utf-8")
     with pytest.raises(pdf.PdfError, match="settings is not a mapping"):
         pdf.site_config(site, config_path)
+
+
+# --- Tagged PDF, web-only content, print typography -----------------------------------------
+
+
+LOCAL = re.compile(r"127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\]", re.IGNORECASE)
+
+
+@needs_poppler
+def test_the_pdf_is_tagged_pdf_ua(real: RealPdf) -> None:
+    info = subprocess.run(["pdfinfo", str(real.path)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes$", info.stdout, re.M), info.stdout
+    root = real.reader.trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert root["/MarkInfo"]["/Marked"] in (True, "true")
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] in (True, "true")
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfuaid:part(=\"|>)1", xmp), xmp
+    assert "Ketamine for eating disorders and PTSD" in xmp  # dc:title
+    headings = structure_elements(real.reader, {"/H1", "/H2", "/Table", "/TH", "/L", "/Link"})
+    assert {str(h["/S"]) for h in headings} == {"/H1", "/H2", "/Table", "/TH", "/L", "/Link"}
+
+
+def test_every_figure_has_alternative_text_from_its_data(real: RealPdf) -> None:
+    figures = structure_elements(real.reader, {"/Figure"})
+    built = sum(
+        page.read_text(encoding="utf-8").count('class="review-figure__svg"')
+        for page in real.site.glob("**/index.html")
+        if "explorer" not in page.parts
+    )
+    assert len(figures) == built > 5  # one per figure: the narrow layouts are not printed
+    alts = [str(figure.get("/Alt", "")) for figure in figures]
+    assert all(len(alt) > 40 for alt in alts), alts
+    # The forest plot's text gives its estimates, as the data table does.
+    forest = [alt for alt in alts if alt.startswith("Forest plot")]
+    assert forest and all(re.search(r"\d \(−?\d[\d.]* to −?\d", alt) for alt in forest), forest
+
+
+@needs_poppler
+def test_no_web_only_content_or_local_address(real: RealPdf) -> None:
+    text = " ".join(" ".join(pdftotext(real.path)).split())
+    for phrase in ("column heading", "select a column", "Without JavaScript", "Clear filters"):
+        assert phrase.lower() not in text.lower(), phrase
+    assert not LOCAL.search(text), LOCAL.search(text)
+    uris = link_uris(real.reader)
+    assert uris and not [uri for uri in uris if LOCAL.search(uri)]
+    assert "Study explorer" not in [title for _, title, _ in outline(real.reader)]
+
+
+def test_table_text_is_at_least_8_5_pt(real: RealPdf) -> None:
+    cells = marked_content(real.reader, {"/TD", "/TH"})
+    sizes = [
+        size
+        for index in sorted({page for page, _ in cells})
+        for mcid, size in text_sizes(real.reader, index)
+        if (index, mcid) in cells
+    ]
+    assert len(sizes) > 1000  # every table of the review, measured as drawn
+    assert min(sizes) >= 8.5 - 0.01, sorted(sizes)[:5]
+
+
+@needs_poppler
+def test_only_long_ordinary_words_are_hyphenated(real: RealPdf) -> None:
+    lines = "\n".join(pdftotext(real.path)).splitlines()
+    # WeasyPrint ends a hyphenated line with U+2010; a hyphen written in the text is U+002D.
+    broken = [line.split()[-1][:-1] for line in lines if line.endswith("\u2010")]
+    assert broken, "no hyphenation at all: is hyphens: auto still set?"
+    for fragment in broken:
+        word = fragment.lstrip("(\"'“‘").rpartition("-")[2]
+        assert len(word) >= 4 and word.isalpha(), fragment  # at least 4 letters before the break
+        assert word[0].islower(), fragment  # never a name (or a sentence's first word)
+    labels = {label.split()[0] for label in study_labels(real.site).values()}
+    for line in lines:
+        for name in labels:
+            assert not any(line.endswith(name[:k] + "\u2010") for k in range(1, len(name))), line
+
+
+def test_combine_prints_the_wide_figure_with_alt_text_and_wide_tables_landscape(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "built"
+    shutil.copytree(FIXTURE / "built", site)
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" role="img">'
+        "<title>Forest plot: ratio</title><desc>Smith 2020: 1.5 (0.9 to 2.1)</desc></svg>"
+    )
+    cells = "".join(f"<th>C{n}</th>" for n in range(pdf.WIDE_TABLE_COLUMNS))
+    extra = (
+        '<figure class="review-figure"><div class="review-figure__variant '
+        f'review-figure__variant--wide">{svg}</div><div class="review-figure__variant '
+        f'review-figure__variant--narrow">{svg.replace("ratio", "narrow")}</div>'
+        "<figcaption>Effect estimates.</figcaption></figure>"
+        '<figure class="review-figure"><svg xmlns="http://www.w3.org/2000/svg" '
+        'viewBox="0 0 10 10"></svg><figcaption>Caption only.</figcaption></figure>'
+        f'<h2 id="wide">Wide</h2><h3 id="primary">Primary</h3><table><tr>{cells}</tr></table>'
+        "<p>After.</p><table><tr><th>A</th><th>B</th></tr></table>"
+    )
+    page = site / "index.html"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("</article>", extra + "</article>"), "utf-8"
+    )
+    config = pdf.load_config(FIXTURE / "mkdocs.yml")
+    document, _ = pdf.combine(site, config, pdf.review_metadata(config, FIXTURE, EPOCH))
+    assert "@page wide { size: A4 landscape; }" in document
+    document = document[document.index("<body>") :]
+    assert "narrow" not in document
+    assert "<title>Forest plot: ratio. Smith 2020: 1.5 (0.9 to 2.1).</title>" in document
+    assert "<title>Caption only.</title>" in document
+    assert '<h2 id="home--wide" class="pdf-wide"' in document
+    assert '<h3 id="home--primary" class="pdf-wide">' in document
+    assert '<table class="pdf-wide">' in document
+    assert "<table><tbody><tr><th>A</th>" in document  # a narrow table stays on portrait pages
+
+
+def test_names_and_identifiers_are_kept_whole() -> None:
+    article = pdf.parse_article(
+        '<article class="md-content__inner"><p>As Ragnhildstveit and colleagues note, '
+        "<em>ClinicalTrials.gov</em> lists co_interventions; depression improved "
+        "(<code>Ragnhildstveit2021</code>).</p><h2>Ragnhildstveit</h2></article>",
+        "x",
+    )
+    pdf.keep_names_whole(article)
+    html_text = pdf.serialize(article)
+    for name in ("Ragnhildstveit", "ClinicalTrials.gov", "co_interventions"):
+        assert f'<span class="pdf-whole">{name}</span>' in html_text, name
+    assert "depression improved" in html_text  # ordinary words may still be hyphenated
+    assert "<code>Ragnhildstveit2021</code>" in html_text
+    assert "<h2>Ragnhildstveit</h2>" in html_text
+    assert pdf.parse_article(html_text, "y") is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8000/", True),
+        ("http://127.1.2.3/x", True),
+        ("https://localhost/", True),
+        ("http://review.localhost:8000/", True),
+        ("http://[::1]:8000/", True),
+        ("http://0.0.0.0:8000/", True),
+        ("https://ketamine-review.github.io/ketamine-review/", False),
+        ("https://doi.org/10.1000/127.0.0.1", False),
+        ("mailto:someone@localhost", False),
+        ("../methods/", False),
+    ],
+)
+def test_local_addresses_are_recognised(url: str, local: bool) -> None:
+    assert pdf.is_local_url(url) is local
+
+
+@needs_poppler
+def test_a_site_built_under_serve_gives_a_pdf_without_local_addresses(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = tmp_path / "built"
+    shutil.copytree(FIXTURE / "built", site)
+    page = site / "methods" / "index.html"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "</article>",
+            '<p>Preview it <a href="http://127.0.0.1:8000/methods/">here</a>.</p></article>',
+        ),
+        "utf-8",
+    )
+    # What `mkdocs serve` writes: its own address as site_url.
+    settings = {"site_name": "Served review", "site_url": "http://127.0.0.1:8000/"}
+    write_manifest(site, [("", "Home"), ("methods/", "Methods")], settings)
+    (tmp_path / "CITATION.cff").write_text(
+        "cff-version: 1.2.0\ntitle: Served review\nurl: https://example.org/review/\n", "utf-8"
+    )
+    result = pdf.build_pdf(site, config_path=tmp_path / "mkdocs.yml", epoch=EPOCH)
+    text = " ".join(" ".join(pdftotext(result.path)).split())
+    assert "Preview it here." in text
+    assert "https://example.org/review/" in text  # the cover names the citation file's URL
+    assert not LOCAL.search(text), LOCAL.search(text)
+    reader = PdfReader(result.path)
+    assert not [uri for uri in link_uris(reader) if LOCAL.search(uri)]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("site_url http://127.0.0.1:8000/ is a local address" in m for m in messages)

@@ -23,7 +23,22 @@ What the combination does to each page, and why:
   made absolute when ``site_url`` is configured and otherwise removed with their paragraph.
 * Figures stay inline ``<svg>`` (vector graphics in the PDF). Their text is set in the PDF's
   sans-serif font (their own font stack names system fonts), and an inline ``height: auto``
-  is dropped, because WeasyPrint lays such an SVG out as a square.
+  is dropped, because WeasyPrint lays such an SVG out as a square. A figure with a narrow
+  (phone) layout prints only its wide one. Its alternative text in the tagged PDF is the SVG's
+  title and data description (``<title>`` + ``<desc>``), else its caption.
+* What works only in a browser is left out: the study explorer page (its studies are in the
+  study index and the appendix) and links to a local address (``mkdocs serve``'s
+  ``127.0.0.1:8000``; a ``site_url`` that is one is ignored, and a local address written in a
+  page's text is reported).
+* Print typography (``templates/pdf/review.css``): table text 8.5 pt, tables of
+  :data:`WIDE_TABLE_COLUMNS` or more columns on landscape pages with the headings above them,
+  hyphenation only of ordinary words of 10 letters or more; headings, table first columns,
+  links and names or identifiers in running text (``Ragnhildstveit``,
+  ``ClinicalTrials.gov``) are never hyphenated.
+
+The PDF is tagged PDF/UA-1 by default (WeasyPrint's ``pdf/ua-1`` variant): headings, lists,
+tables with their header cells, links and figures are in the structure tree, with the
+document's language and title.
 
 WeasyPrint fetches through :class:`SiteFetcher`, which serves only regular files inside the
 build output (and the DejaVu font files named in the stylesheet) and refuses everything else:
@@ -40,13 +55,31 @@ This module does not import MkDocs: it needs only the built site and ``mkdocs.ym
 
 from __future__ import annotations
 
-from .document import PAPER_SIZES, TEMPLATES, Build, Combiner, build_pdf, check_site, combine
+from .document import (
+    PAPER_SIZES,
+    PDF_VARIANT,
+    TEMPLATES,
+    WIDE_TABLE_COLUMNS,
+    Build,
+    Combiner,
+    build_pdf,
+    check_site,
+    combine,
+)
 from .errors import PdfError, RefusedURL
 from .fetcher import FONT_DIRS, FONT_FILES, SiteFetcher, check_url, find_fonts
-from .html import SVG_FONT, parse_article, serialize
+from .html import (
+    SVG_FONT,
+    is_local_url,
+    keep_names_whole,
+    local_addresses,
+    parse_article,
+    serialize,
+)
 from .manifest import (
     FALLBACK_EPOCH,
     PDF_NAME,
+    WEB_ONLY_URLS,
     Metadata,
     Page,
     discover_pages,
@@ -64,8 +97,11 @@ __all__ = [
     "FONT_FILES",
     "PAPER_SIZES",
     "PDF_NAME",
+    "PDF_VARIANT",
     "SVG_FONT",
     "TEMPLATES",
+    "WEB_ONLY_URLS",
+    "WIDE_TABLE_COLUMNS",
     "Build",
     "Combiner",
     "Metadata",
@@ -80,7 +116,10 @@ __all__ = [
     "discover_pages",
     "find_fonts",
     "format_date",
+    "is_local_url",
+    "keep_names_whole",
     "load_config",
+    "local_addresses",
     "nav_entries",
     "parse_article",
     "review_metadata",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -33,9 +34,11 @@ _DROP = frozenset(
     | {"form", "input", "button", "select", "textarea"}
     | {"video", "audio", "canvas", "source", "track"}
 )
-#: Classes of elements dropped: permalinks, edit buttons, Material widgets.
+#: Classes of elements dropped: permalinks, edit buttons, Material widgets, and the narrow
+#: layout of a figure that has one (paper prints the wide layout; see ROUND3's figure contract).
 _DROP_CLASSES = frozenset(
     {"headerlink", "md-content__button", "md-source-file", "md-feedback", "md-top"}
+    | {"review-figure__variant--narrow"}
 )
 #: Attributes holding space-separated id references.
 IDREF_ATTRS = (
@@ -185,6 +188,158 @@ def parse_article(text: str, where: str) -> ET.Element:
     if article is None:  # pragma: no cover - the parser always yields the article
         raise PdfError(f"{where}: cannot parse the article")
     return article
+
+
+def is_local_url(url: str) -> bool:
+    """Return whether a URL points at this machine (``mkdocs serve``'s ``127.0.0.1:8000``).
+
+    Such an address means nothing to a reader of the PDF: on their machine it is their own
+    computer. Covers ``localhost`` (and ``*.localhost``), the whole ``127.0.0.0/8`` block,
+    ``0.0.0.0`` and ``::1``.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https", "ws", "wss", "ftp"):
+        return False
+    try:
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+#: A local address written out in text (the PDF warns about it: see :func:`local_addresses`).
+LOCAL_ADDRESS = re.compile(
+    r"\b(?:https?://)?(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(?::\d+)?[^\s<>\"]*",
+    re.IGNORECASE,
+)
+
+
+def local_addresses(text: str) -> list[str]:
+    """Return the local addresses (``http://127.0.0.1:8000/``, ``localhost``) written in text."""
+    return [m.group(0).rstrip(".,;:!?)]'") for m in LOCAL_ADDRESS.finditer(text)]
+
+
+_SVG_TITLE = "{" + _SVG_NS + "}title"
+_SVG_DESC = "{" + _SVG_NS + "}desc"
+
+
+def figure_alt_text(svg: ET.Element, caption: ET.Element | None) -> str:
+    """Return the alternative text of a figure's SVG for the tagged PDF.
+
+    WeasyPrint takes a figure's ``Alt`` from the SVG's own ``<title>``. The site's figures
+    give their name there and their data in ``<desc>`` (every estimate, count or judgement
+    drawn); the PDF's text joins both, so a screen reader gets what the picture shows. A figure
+    without either falls back to its caption.
+    """
+    parts = []
+    for tag in (_SVG_TITLE, _SVG_DESC):
+        child = svg.find(tag)
+        if child is not None:
+            text = element_text(child)
+            if text:
+                parts.append(text if text.endswith((".", ":", "?", "!")) else text + ".")
+    if not parts and caption is not None:
+        parts.append(element_text(caption))
+    return " ".join(parts).strip()
+
+
+def set_figure_alt_text(svg: ET.Element, text: str) -> None:
+    """Make ``text`` the SVG's first ``<title>`` (where WeasyPrint reads alternative text)."""
+    title = svg.find(_SVG_TITLE)
+    if title is None:
+        title = ET.Element(_SVG_TITLE)
+        svg.insert(0, title)
+    for child in list(title):
+        title.remove(child)
+    title.text = text
+
+
+#: A word-like token: letters, digits, underscores, with dots inside (``ClinicalTrials.gov``).
+_TOKEN = re.compile(r"\w[\w.]*\w")
+#: Class of the spans that keep a word whole (``hyphens: manual`` in the stylesheet).
+WHOLE_WORD_CLASS = "pdf-whole"
+#: Hyphenation applies only to words at least this long (``hyphenate-limit-chars``).
+HYPHENATE_MIN = 10
+#: Elements whose text is never hyphenated anyway (the stylesheet says so) or must not change.
+_NO_WHOLE = frozenset({"code", "pre", "kbd", "samp", "a", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _is_name(token: str) -> bool:
+    """Return whether a long token is a name or an identifier rather than an ordinary word.
+
+    Capitalised (``Ragnhildstveit``, ``Participants`` at the start of a sentence), or with
+    capitals, digits, dots or underscores inside (``ClinicalTrials.gov``, ``co_interventions``).
+    """
+    if len(token) < HYPHENATE_MIN:
+        return False
+    return token[0].isupper() or any(c.isupper() or c.isdigit() or c in "._" for c in token[1:])
+
+
+def _split_names(text: str) -> list[tuple[str, bool]]:
+    """Return text as (segment, is_name) pieces, in order."""
+    pieces: list[tuple[str, bool]] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        if _is_name(match.group(0)):
+            pieces.append((text[last : match.start()], False))
+            pieces.append((match.group(0), True))
+            last = match.end()
+    if not pieces:
+        return [(text, False)]
+    pieces.append((text[last:], False))
+    return pieces
+
+
+def _whole_spans(pieces: list[tuple[str, bool]]) -> tuple[str, list[ET.Element]]:
+    """Return the leading plain text and the spans (with their tails) for split text."""
+    lead = pieces[0][0]
+    spans: list[ET.Element] = []
+    for segment, is_name in pieces[1:]:
+        if is_name:
+            span = ET.Element("span", {"class": WHOLE_WORD_CLASS})
+            span.text = segment
+            span.tail = ""
+            spans.append(span)
+        else:
+            spans[-1].tail = (spans[-1].tail or "") + segment
+    return lead, spans
+
+
+def keep_names_whole(root: ET.Element) -> None:
+    """Wrap names and identifiers in running text in spans that are never hyphenated.
+
+    The PDF hyphenates long ordinary words; a name split at a line end (``Ragnhildst-veit``,
+    ``Clinical-Trials.gov``) reads as a different word. Only words of
+    :data:`HYPHENATE_MIN` letters or more can be hyphenated, so only those are wrapped. SVG,
+    code and elements that are never hyphenated are left alone.
+    """
+    skip: set[ET.Element] = set()
+    for el in root.iter():
+        if isinstance(el.tag, str) and (is_svg(el) or el.tag in _NO_WHOLE):
+            skip.update(el.iter())
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el in skip:
+            continue
+        if el.text:
+            pieces = _split_names(el.text)
+            if len(pieces) > 1:
+                el.text, spans = _whole_spans(pieces)
+                for offset, span in enumerate(spans):
+                    el.insert(offset, span)
+        for child in list(el):
+            if child.tail:
+                pieces = _split_names(child.tail)
+                if len(pieces) > 1:
+                    child.tail, spans = _whole_spans(pieces)
+                    index = list(el).index(child)
+                    for offset, span in enumerate(spans, start=1):
+                        el.insert(index + offset, span)
 
 
 def css_string(text: str) -> str:

@@ -16,14 +16,20 @@ import yaml
 
 from ..bibliography import MONTH_NAMES
 from ..citing import REFERENCES_URL
+from ..explorer import EXPLORER_URL
 from ..history import env_epoch, review_version
 from ..manifest import read_manifest, read_settings
 from ..pages import STUDY_DIR, study_url
 from ..releases import read_citation
-from .errors import PdfError
+from .errors import PdfError, log
+from .html import is_local_url
 
 #: Name of the PDF in the built site (the "Download PDF" link points here).
 PDF_NAME = "review.pdf"
+#: Pages that only work in a browser and have a printed equivalent elsewhere in the PDF: the
+#: study explorer (a table to filter and sort by clicking; on paper, the study index and the
+#: appendix of records hold the same studies).
+WEB_ONLY_URLS = frozenset({EXPLORER_URL})
 #: Used when ``SOURCE_DATE_EPOCH`` is unset and there is no git commit: 1980-01-01T00:00:00Z,
 #: the earliest date a ZIP file can hold and the usual fixed date of reproducible builds.
 FALLBACK_EPOCH = 315532800
@@ -80,7 +86,19 @@ def site_config(site_dir: Path, config_path: Path) -> dict[str, Any]:
         settings = read_settings(site_dir)
     except ValueError as exc:
         raise PdfError(str(exc)) from None
-    return settings if settings is not None else load_config(config_path)
+    config = dict(settings if settings is not None else load_config(config_path))
+    site_url = str(config.get("site_url") or "")
+    if is_local_url(site_url):
+        # `mkdocs serve` sets site_url to its own address; on paper it names the reader's
+        # computer. The PDF then links to no copy of the site (the cover falls back to the
+        # citation file's URL or the repository).
+        log.warning(
+            "site_url %s is a local address (a site built by mkdocs serve?); "
+            "the PDF does not link to it",
+            site_url,
+        )
+        config["site_url"] = None
+    return config
 
 
 def _src_to_url(src: str) -> str:
@@ -266,7 +284,8 @@ def review_metadata(config: Mapping[str, Any], root: Path, epoch: int) -> Metada
     cited = read_citation(root)
     theme = config.get("theme") or {}
     lang = str((theme.get("language") if isinstance(theme, dict) else None) or "en")
-    url = str(config.get("site_url") or cff.get("url") or config.get("repo_url") or "").strip()
+    urls = (config.get("site_url"), cff.get("url"), config.get("repo_url"))
+    url = next((str(u).strip() for u in urls if u and not is_local_url(str(u))), "")
     return Metadata(
         title=title,
         authors=authors,
@@ -356,7 +375,7 @@ def discover_pages(site_dir: Path, config: Mapping[str, Any]) -> list[Page]:
     bibliography: Page | None = None
     seen: set[str] = set()
     for title, url in entries:
-        if url in seen:
+        if url in seen or url in WEB_ONLY_URLS:
             continue
         seen.add(url)
         path = page_file(site_dir, url)
