@@ -56,4 +56,4 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 clean:
-	rm -rf site export .pytest_cache
+	rm -rf site export .pytest_cache .cache

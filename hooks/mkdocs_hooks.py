@@ -179,6 +179,7 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     assert _build is not None
     _build.write_downloads(Path(config.site_dir))
     _build.write_manifest(Path(config.site_dir), _reading_order, _pdf_settings(config))
+    _build.save_cache()
 
 
 def _pdf_settings(config: MkDocsConfig) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .cache import ContentCache
+from .cache import ContentCache, content_hash
 from .errors import Problem, relative_path
 
 #: Largest input file read, in bytes. A study record is a few kilobytes; anything far larger
@@ -78,12 +78,15 @@ class Document:
             list, dict).
         values: Position (line, column), 1-based, of each value by field path.
         keys: Position of each mapping key by field path (the path of the value it names).
+        digest: SHA-256 of the printed path and the text the document was parsed from (empty
+            when unknown); results derived from the document alone are cached under it.
     """
 
     path: str
     data: dict[str, Any]
     values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    digest: str = ""
 
     def position(self, path: FieldPath, *, key: bool = False) -> tuple[int | None, int | None]:
         """Return the best known (line, column) for a field path.
@@ -246,6 +249,8 @@ def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
 
     def parse() -> tuple[Document | None, tuple[Problem, ...]]:
         doc, found = parse_yaml(text, rel)
+        if doc is not None:
+            doc.digest = content_hash(rel + "\0" + text)
         return doc, tuple(found)
 
     # `mkdocs serve` rebuilds after every save; unchanged files are not parsed again.

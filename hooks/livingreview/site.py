@@ -13,6 +13,7 @@ from typing import Any
 
 from . import changes, explorer, exports, meta, pages, release_views, releases
 from .bibliography import Formatter
+from .cache import open_disk_cache, save_disk_cache
 from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
@@ -86,6 +87,8 @@ class SiteBuild:
     def load(self) -> None:
         """Load and validate every input (raises ``ProblemsFound``)."""
         settings = self.settings
+        # Parsed BibTeX, schema checks and formatted references from earlier builds.
+        open_disk_cache(self.root)
         self.project = load_project(self.root)
         formatter = Formatter(self.project.bibliography, style=settings.style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
@@ -326,6 +329,10 @@ class SiteBuild:
     ) -> None:
         """Write the manifest the PDF reads: (URL, nav title) in reading order, site settings."""
         write_manifest(site_dir, pages, settings)
+
+    def save_cache(self) -> None:
+        """Keep what this (successful) build computed for the next one (see :mod:`.cache`)."""
+        save_disk_cache()
 
     def write_downloads(self, site_dir: Path) -> None:
         """Write the downloads that depend on the citations (references.bib/.ris/.json)."""
