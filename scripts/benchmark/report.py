@@ -25,14 +25,15 @@ def _fmt(value: Any, spec: str = ".2f") -> str:
 def table(data: dict[str, Any]) -> str:
     """Return the results as a Markdown table (printed, and pasted into BENCHMARKS.md)."""
     lines = [
-        "| N | build (s) | plain MkDocs (s) | overhead | scaling | citations (s) "
-        "| hooks (s) | peak RSS (MB) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| N | build (s) | plain MkDocs (s) | overhead | warm build (s) | overhead warm "
+        "| scaling | citations (s) | hooks (s) | peak RSS (MB) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in data["results"]:
         lines.append(
             f"| {r['n']} | {_fmt(r['build_s'], '.1f')} | {_fmt(r['plain_s'], '.1f')} "
-            f"| {_fmt(r['overhead'])} | {_fmt(r.get('scaling'))} "
+            f"| {_fmt(r['overhead'])} | {_fmt(r.get('build_warm_s'), '.1f')} "
+            f"| {_fmt(r.get('overhead_warm'))} | {_fmt(r.get('scaling'))} "
             f"| {_fmt(r['citation_s'], '.1f')} | {_fmt(r['hooks_s'], '.1f')} "
             f"| {_fmt(r['peak_rss_mb'], '.0f')} |"
         )
@@ -55,7 +56,7 @@ def table(data: dict[str, Any]) -> str:
         reuse = serve["reuse"]
         lines += [
             "",
-            f"Serve at N = {serve['n']}: save-to-page {serve['rebuild_latency_s']:.1f} s, "
+            f"Serve at N = {serve['n']}: save-to-page {serve['save_to_page_s']:.1f} s, "
             f"rebuild {serve['rebuild_build_s']:.1f} s, hooks {serve['hooks_s']:.1f} s "
             f"({_fmt(serve['hooks_share_of_build'], '.0%')} of the rebuild). Second in-process "
             f"build: same Bibliography object {reuse['same_bibliography_object']}, "
