@@ -284,6 +284,11 @@ def disk_table(name: str) -> Table | None:
 
 
 def save_disk_cache() -> None:
-    """Write what the build added to the cache (called once the build has succeeded)."""
+    """Write what the build added to the cache (called once the build has succeeded).
+
+    The cache is then closed: nothing outside a build (a script, a test) reads from it.
+    """
+    global _ACTIVE
     if _ACTIVE is not None:
         _ACTIVE.save()
+    _ACTIVE = None

@@ -15,7 +15,7 @@ from typing import Any
 import bibtexparser
 from bibtexparser import model as bpmodel
 
-from ..cache import ContentCache, content_hash, disk_table
+from ..cache import ContentCache, content_hash, disk_table, open_disk_cache
 from ..errors import Problem, problem_from_json, problem_to_json, relative_path, sort_problems
 from ..load import read_input
 from .csl import (
@@ -51,9 +51,13 @@ _CACHE: ContentCache[tuple[Bibliography, tuple[Problem, ...]]] = ContentCache()
 
 
 def clear_cache() -> None:
-    """Forget every parsed file and formatted reference (for tests, or to force a re-parse)."""
+    """Forget every parsed file and formatted reference (for tests, or to force a re-parse).
+
+    The on-disk cache of the build in progress, if any, is closed too.
+    """
     _CACHE.clear()
     FORMATTED.clear()
+    open_disk_cache(None)
 
 
 def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Problem]]:
