@@ -13,7 +13,7 @@ from typing import Any
 
 from . import changes, explorer, exports, meta, pages, release_views, releases
 from .bibliography import Formatter
-from .cache import open_disk_cache, save_disk_cache
+from .cache import content_hash, open_disk_cache, save_disk_cache
 from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
@@ -43,6 +43,56 @@ class GeneratedPage:
 
 
 @dataclass
+class RenderedPages:
+    """What each page in the site directory was rendered from, for ``mkdocs serve --dirty``.
+
+    A dirty rebuild renders only the pages whose output can have changed. A page's output is
+    a function of its final Markdown (data, markers and citation numbers included: a record
+    edit that renumbers citations changes every page it renumbers) and of what every page
+    shares (navigation, configuration, theme overrides, the version in the footer). So a page
+    is rendered again when the digest of its final Markdown changed, and every page is when
+    the shared part changed, on the first build, and after a failed build. The state lives in
+    the library because MkDocs re-imports the hook module on every rebuild.
+
+    Attributes:
+        dirty: Whether the running command is ``mkdocs serve --dirty``.
+        site: Digest of the shared part, as last written.
+        pages: Digest of each page's final Markdown (by source path), as last written.
+    """
+
+    dirty: bool = False
+    site: str = ""
+    pages: dict[str, str] = field(default_factory=dict)
+    _pending: tuple[str, dict[str, str]] | None = None
+
+    def stale(self, site: str, pages: dict[str, str]) -> set[str] | None:
+        """Return the pages to render in this build (``None``: every page).
+
+        Args:
+            site: Digest of what every page shares, for this build.
+            pages: Digest of each page's final Markdown, for this build.
+        """
+        self._pending = (site, pages)
+        if not self.site or site != self.site:
+            return None
+        return {src for src, digest in pages.items() if self.pages.get(src) != digest}
+
+    def written(self) -> None:
+        """The build wrote the pages it rendered: remember what they were rendered from."""
+        if self._pending is not None:
+            self.site, self.pages = self._pending[0], dict(self._pending[1])
+        self._pending = None
+
+    def forget(self) -> None:
+        """The build failed part-way: the next one renders every page."""
+        self.site, self.pages, self._pending = "", {}, None
+
+
+#: The serve session's record of rendered pages (one per process, like the input caches).
+RENDERED = RenderedPages()
+
+
+@dataclass
 class SiteBuild:
     """State of one build, created afresh at every ``on_config``.
 
@@ -62,6 +112,8 @@ class SiteBuild:
     _records: dict[str, str] = field(default_factory=dict)
     _abbr: str | None = None
     _settings: SiteOptions | None = None
+    _sources: dict[str, str] = field(default_factory=dict)
+    _final: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def configure(self) -> list[Problem]:
         """Check the site options (``extra.review``); return one problem per wrong option.
@@ -280,6 +332,7 @@ class SiteBuild:
             problems.extend(found)
             self._expanded[src] = expanded
             self._bodies[src] = body
+            self._sources[src] = content
             # Positions of citations are reported against the unexpanded source when the page
             # is hand-written; tables inserted by markers cite only validated record keys.
             collected.append(PageSource(path, expanded if generated else body, offset))
@@ -298,6 +351,9 @@ class SiteBuild:
         on this text (citations keep the numbers given in reading order).
         """
         assert self.citer is not None and self.project is not None
+        done = self._final.get(src)
+        if done is not None and markdown.lstrip("\n") == done[0].lstrip("\n"):
+            return done[1]  # made by page_digests() for this very text
         if src == REFERENCES_SRC:
             return self.citer.references_page(url)
         text = self._expanded.get(src)
@@ -309,6 +365,29 @@ class SiteBuild:
             text, _ = expand_page(self.project, markdown, src, path)
         text, cited = self.citer.render(text, url)
         return text + self.citer.reference_list(cited, url) + self._abbreviations()
+
+    def page_digests(self, pages: list[tuple[str, str]]) -> dict[str, str]:
+        """Return a digest of each page's source and final Markdown (see :class:`RenderedPages`).
+
+        The final Markdown is made here, once: :meth:`page_markdown` returns it when MkDocs
+        asks for the same text. Pages :meth:`prepare` could not read are left out (and so
+        always rendered).
+
+        Args:
+            pages: (source path, URL) of every documentation page.
+        """
+        out: dict[str, str] = {}
+        for src, url in pages:
+            if src == REFERENCES_SRC:
+                body, source = "", ""
+            elif src in self._bodies:
+                body, source = self._bodies[src], self._sources[src]
+            else:
+                continue
+            final = self.page_markdown(src, url, body)
+            self._final[src] = (body, final)
+            out[src] = content_hash(f"{url}\0{source}\0{final}")
+        return out
 
     def _abbreviations(self) -> str:
         """Return Markdown abbreviation definitions for the glossary (once per build)."""

@@ -290,7 +290,8 @@ def driver_serve(args: argparse.Namespace) -> int:
     from mkdocs.__main__ import cli
 
     cli.main(
-        args=["serve", "--dev-addr", args.addr, "-f", str(root / "mkdocs.yml")],
+        # As `make serve` runs it: dirty rebuilds, the hooks choosing the pages to render.
+        args=["serve", "--dirty", "--dev-addr", args.addr, "-f", str(root / "mkdocs.yml")],
         prog_name="mkdocs",
     )
     return 0

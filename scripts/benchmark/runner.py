@@ -372,6 +372,7 @@ class Bench:
         return {
             "n": n,
             "save_to_page_s": round(latency, 3),
+            "mode": "mkdocs serve --dirty (make serve)",
             "rebuild_latency_s": round(latency, 3),
             "rebuild_build_s": round(build_s, 3),
             "hooks_s": round(hooks_s, 3),
