@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -349,3 +350,64 @@ def test_make_clean_removes_the_cache(tmp_path: Path) -> None:
     assert not (tmp_path / ".cache").exists() and (tmp_path / "references.bib").exists()
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".cache/" in ignored
+
+
+def yaml_build(root: Path, name: str) -> tuple[Any, list[Any]]:
+    """One "build" that loads ``data/<name>`` with the cache across builds open."""
+    fresh_process()
+    cache.open_disk_cache(root)
+    result = load.load_yaml(root / "data" / name, root)
+    cache.save_disk_cache()
+    return result
+
+
+def test_parsed_yaml_is_reused_across_builds_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "data").mkdir()
+    record = tmp_path / "data" / "x.yaml"
+    record.write_text("id: a\nflag: yes\nn: 1.5\nlist:\n  - {k: 1}\n", "utf-8")
+    parses = counted(monkeypatch, load, "parse_yaml")
+    cold, cold_problems = yaml_build(tmp_path, "x.yaml")
+    warm, warm_problems = yaml_build(tmp_path, "x.yaml")
+    assert len(parses) == 1
+    assert cold_problems and warm_problems == cold_problems  # "yes" is reported either way
+    assert (warm.data, warm.values, warm.keys, warm.digest) == (
+        cold.data,
+        cold.values,
+        cold.keys,
+        cold.digest,
+    )
+    assert warm.position(("list", 0, "k")) == cold.position(("list", 0, "k")) == (5, 9)
+    keep_stat(record, "id: b\nflag: yes\nn: 1.5\nlist:\n  - {k: 1}\n")
+    edited, _ = yaml_build(tmp_path, "x.yaml")
+    assert len(parses) == 2 and edited.data["id"] == "b"
+
+
+def test_reference_downloads_are_reused_until_the_cited_entries_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livingreview import exports
+    from livingreview.site import SiteBuild
+
+    (tmp_path / "references.bib").write_text(BIB, "utf-8")
+    writes = counted(monkeypatch, exports, "build_downloads")
+    groups = frozenset({"references"})
+
+    def downloads(keys: list[str]) -> dict[str, str]:
+        fresh_process()
+        cache.open_disk_cache(tmp_path)
+        bib, _ = load_bibliography(tmp_path / "references.bib", tmp_path)
+        build = SiteBuild(root=tmp_path, docs_dir=tmp_path / "docs")
+        build.project = types.SimpleNamespace(bibliography=bib)  # type: ignore[assignment]
+        result = build._reference_downloads(keys, groups)
+        cache.save_disk_cache()
+        return result
+
+    cold = downloads(["feder2014", "mion2017"])
+    assert downloads(["feder2014", "mion2017"]) == cold and len(writes) == 1
+    # Another citation order is another file (entries are listed in citation order).
+    assert downloads(["mion2017", "feder2014"]) != cold and len(writes) == 2
+    (tmp_path / "references.bib").write_text(BIB.replace("Mion, Georges", "Mion, G."), "utf-8")
+    edited = downloads(["feder2014", "mion2017"])
+    assert len(writes) == 3 and "Mion, G." in edited["references.bib"]

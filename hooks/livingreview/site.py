@@ -6,14 +6,15 @@ the adapter passes plain strings (source paths, URLs, Markdown) and gets plain s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import changes, explorer, exports, meta, pages, release_views, releases
-from .bibliography import Formatter
-from .cache import content_hash, open_disk_cache, save_disk_cache
+from .bibliography import Entry, Formatter
+from .cache import content_hash, disk_table, open_disk_cache, save_disk_cache
 from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
@@ -40,6 +41,12 @@ class GeneratedPage:
     content: str
     in_nav: bool
     record: str = ""
+
+
+def _entry_identity(entry: Entry) -> list[Any]:
+    """Everything an entry's downloads depend on, as plain JSON data."""
+    fields, cased = dict(entry.fields), dict(entry.cased)
+    return [entry.key, entry.entry_type, entry.csl_json, fields, sorted(entry.others), cased]
 
 
 @dataclass
@@ -409,6 +416,34 @@ class SiteBuild:
         """Write the manifest the PDF reads: (URL, nav title) in reading order, site settings."""
         write_manifest(site_dir, pages, settings)
 
+    def _reference_downloads(self, keys: list[str], groups: frozenset[str]) -> dict[str, str]:
+        """The BibTeX, RIS and CSL-JSON downloads, from the cache across builds when it has them.
+
+        They are a function of the cited entries in citation order (and of the library, whose
+        version keys the table), so that is the key.
+        """
+        assert self.project is not None
+        bibliography = self.project.bibliography
+        table = disk_table("downloads")
+        key = ""
+        if table is not None:
+            cited = [bibliography.get(k) for k in dict.fromkeys(keys)]
+            identity = [
+                sorted(groups),
+                [_entry_identity(e) for e in cited if e is not None],
+            ]
+            key = content_hash(json.dumps(identity, ensure_ascii=False))
+            stored = table.get(key)
+            if isinstance(stored, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in stored.items()
+            ):
+                table.put(key, stored)
+                return stored
+        contents = exports.build_downloads(bibliography, keys, groups=groups)
+        if table is not None:
+            table.put(key, contents)
+        return contents
+
     def save_cache(self) -> None:
         """Keep what this (successful) build computed for the next one (see :mod:`.cache`)."""
         save_disk_cache()
@@ -420,6 +455,6 @@ class SiteBuild:
         target = site_dir / exports.DOWNLOADS_DIR
         target.mkdir(parents=True, exist_ok=True)
         groups = frozenset({e.group for e in exports.EXPORTS}) - exports.FILE_GROUPS
-        contents = exports.build_downloads(self.project.bibliography, keys, groups=groups)
+        contents = self._reference_downloads(keys, groups)
         for name, text in contents.items():
             (target / name).write_text(text, encoding="utf-8")
