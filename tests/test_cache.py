@@ -411,3 +411,31 @@ def test_reference_downloads_are_reused_until_the_cited_entries_change(
     (tmp_path / "references.bib").write_text(BIB.replace("Mion, Georges", "Mion, G."), "utf-8")
     edited = downloads(["feder2014", "mion2017"])
     assert len(writes) == 3 and "Mion, G." in edited["references.bib"]
+
+
+def test_a_serve_rebuild_answered_from_memory_keeps_every_table_whole(tmp_path: Path) -> None:
+    (tmp_path / "references.bib").write_text(BIB, "utf-8")
+    (tmp_path / "data").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "data" / f"{name}.yaml").write_text(f"id: {name}\n", "utf-8")
+
+    def build() -> dict[str, list[str]]:
+        cache.open_disk_cache(tmp_path)
+        load_bibliography(tmp_path / "references.bib", tmp_path)
+        for name in ("a", "b"):
+            load.load_yaml(tmp_path / "data" / f"{name}.yaml", tmp_path)
+        cache.save_disk_cache()
+        return {
+            p.name: sorted(json.loads(p.read_bytes())["entries"])
+            for p in sorted((tmp_path / ".cache" / "livingreview").glob("*.json"))
+        }
+
+    fresh_process()
+    first = build()
+    assert len(first["yaml.json"]) == 2 and len(first["bibtex.json"]) == 1
+    # The next rebuild of `mkdocs serve` gets everything from memory; the tables stay whole,
+    # so the next fresh `mkdocs build` still finds every value.
+    assert build() == first
+    (tmp_path / "data" / "b.yaml").write_text("id: b\nnote: x\n", "utf-8")
+    edited = build()
+    assert len(edited["yaml.json"]) == 2 and edited["yaml.json"] != first["yaml.json"]

@@ -158,6 +158,20 @@ class Table:
             self._changed = True
         self._used[key] = value
 
+    def keep(self, key: str, make: Callable[[], Any]) -> None:
+        """Mark ``key`` as used by this build, storing ``make()`` if the table lacks it.
+
+        For values a build got from the in-memory cache (``mkdocs serve``), which never asked
+        the table: without this, saving would drop them.
+        """
+        if key in self._used:
+            return
+        value = self._entries().get(key)
+        if value is None:
+            value = make()
+            self._changed = True
+        self._used[key] = value
+
     def save(self) -> None:
         """Write the keys used since the table was opened, if anything changed."""
         entries = self._entries()

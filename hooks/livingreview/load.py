@@ -266,6 +266,9 @@ def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
     # `mkdocs serve` rebuilds after every save; unchanged files are not parsed again.
     # Callers treat documents as read-only.
     doc, found = _YAML_CACHE.get((str(path.resolve()), rel), text, parse)
+    table = disk_table("yaml")
+    if table is not None and (doc is None or _plain_json(doc.data)):
+        table.keep(content_hash(rel + "\0" + text), lambda: document_to_json(doc, found))
     return doc, list(found)
 
 

@@ -103,6 +103,10 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
         return bibliography, tuple(problems)
 
     bibliography, problems = _CACHE.get((str(resolved), str(Path(root).resolve())), data, parse)
+    table = disk_table("bibtex")
+    if table is not None:
+        key = content_hash(rel.encode("utf-8", "surrogatepass") + b"\0" + data)
+        table.keep(key, lambda: bibliography_to_json(bibliography, list(problems)))
     return bibliography, list(problems)
 
 

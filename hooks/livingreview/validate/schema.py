@@ -115,10 +115,12 @@ def _document_problems(doc: Document, validator: jsonschema.Draft202012Validator
     The result depends on the document's text and path (:attr:`Document.digest`), the schema
     and the library; the first two are in the key, the library in the table file.
     """
-    table = disk_table("schema") if doc.digest else None
+    # Only validators made from a schema file have a known digest to key the result by.
+    known = _SCHEMA_DIGESTS.get(id(validator))
+    table = disk_table("schema") if doc.digest and known is not None else None
     key = ""
-    if table is not None:
-        key = content_hash(f"{_SCHEMA_DIGESTS.get(id(validator), ('', ''))[1]}\0{doc.digest}")
+    if table is not None and known is not None:
+        key = content_hash(f"{known[1]}\0{doc.digest}")
         stored = table.get(key)
         if isinstance(stored, list):
             try:
