@@ -70,6 +70,8 @@ class RenderedPages:
     dirty: bool = False
     site: str = ""
     pages: dict[str, str] = field(default_factory=dict)
+    #: Final Markdown by source path, with the digest of its inputs (reused while equal).
+    finals: dict[str, tuple[str, str]] = field(default_factory=dict)
     _pending: tuple[str, dict[str, str]] | None = None
 
     def stale(self, site: str, pages: dict[str, str]) -> set[str] | None:
@@ -383,16 +385,28 @@ class SiteBuild:
         Args:
             pages: (source path, URL) of every documentation page.
         """
+        assert self.citer is not None
+        # The final Markdown is a function of the page (URL, source, expanded markers), the
+        # citation state and the glossary; while those are equal, the last one is reused.
+        shared = content_hash(f"{self.citer.state_digest()}\0{self._abbreviations()}")
         out: dict[str, str] = {}
         for src, url in pages:
             if src == REFERENCES_SRC:
-                body, source = "", ""
+                body, source, expanded = "", "", ""
             elif src in self._bodies:
                 body, source = self._bodies[src], self._sources[src]
+                expanded = self._expanded.get(src, "")
             else:
                 continue
-            final = self.page_markdown(src, url, body)
+            inputs = content_hash(f"{url}\0{source}\0{expanded}\0{shared}")
+            known = RENDERED.finals.get(src)
+            if known is not None and known[0] == inputs:
+                final = known[1]
+            else:
+                final = self.page_markdown(src, url, body)
+                RENDERED.finals[src] = (inputs, final)
             self._final[src] = (body, final)
+            # The output, not the inputs: a reference edited renders only the pages citing it.
             out[src] = content_hash(f"{url}\0{source}\0{final}")
         return out
 
