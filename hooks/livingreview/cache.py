@@ -182,6 +182,12 @@ class Table:
         self._changed = False
 
 
+#: Table files this process has read or written, by path: ((mtime, size, version), entries).
+#: ``mkdocs serve`` opens the cache for every rebuild; an unchanged file is not parsed again
+#: (the entries are only read, never changed in place).
+_READ: dict[str, tuple[tuple[int, int, str], dict[str, Any]]] = {}
+
+
 class DiskCache:
     """The tables of one project (``<root>/.cache/livingreview/``), for one build.
 
@@ -220,10 +226,14 @@ class DiskCache:
             if path.is_symlink() or (path.exists() and not path.is_file()):
                 self.warn(path, "not a regular file")
                 return {}
-            size = path.stat().st_size
+            stat = path.stat()
+            size = stat.st_size
             if size > MAX_TABLE_BYTES:
                 self.warn(path, f"larger than {MAX_TABLE_BYTES} bytes")
                 return {}
+            seen = _READ.get(str(path))
+            if seen is not None and seen[0] == (stat.st_mtime_ns, size, self.version):
+                return seen[1]  # read by an earlier build of this process, unchanged since
             raw = path.read_bytes()
         except FileNotFoundError:
             return {}
@@ -245,6 +255,7 @@ class DiskCache:
         if not isinstance(entries, dict) or len(entries) > MAX_TABLE_KEYS:
             self.warn(path, "entries are not a mapping")
             return {}
+        _READ[str(path)] = ((stat.st_mtime_ns, size, self.version), entries)
         return entries
 
     def write(self, path: Path, name: str, entries: dict[str, Any]) -> None:
@@ -268,6 +279,8 @@ class DiskCache:
                 handle.write(data)
             os.replace(tmp_name, path)
             tmp_name = ""
+            stat = path.stat()
+            _READ[str(path)] = ((stat.st_mtime_ns, stat.st_size, self.version), dict(entries))
         except OSError as exc:
             self.warn(path, f"cannot write: {exc.strerror or type(exc).__name__}")
         finally:
