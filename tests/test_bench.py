@@ -90,6 +90,9 @@ def test_bench_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) ->
         assert r["overhead_cold"] == r["overhead"]
         assert r["build_warm_s"] > 0
         assert r["overhead_warm"] == pytest.approx(r["build_warm_s"] / r["plain_s"], rel=0.01)
+        # The .bib parse is timed (and counted in the citation time) in the cold build.
+        assert r["timers_s"]["lib.parse_bibtex_bytes"] > 0
+        assert r["citation_s"] >= r["timers_s"]["lib.parse_bibtex_bytes"]
         # Every citation in the generated pages was resolved by our build.
         assert r["citations_resolved"] == r["citations"] > 0
     assert data["results"][1]["scaling"] is not None
