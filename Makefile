@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)
-	$(BIN)/mkdocs serve
+	$(BIN)/mkdocs serve --dirty
 
 # The final Markdown tree (markers and citations expanded, generated pages, assets, downloads)
 # with an mkdocs.yml without hooks: plain MkDocs builds it to the same pages.
@@ -61,4 +61,4 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 clean:
-	rm -rf site export build/screenshots .pytest_cache
+	rm -rf site export build/screenshots .pytest_cache .cache

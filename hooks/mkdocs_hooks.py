@@ -12,17 +12,19 @@ Event order in one build: ``on_config`` -> ``on_files`` (load + validate, add ge
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from livingreview.cache import content_hash
 from livingreview.errors import Problem, ProblemsFound, internal_error
 from livingreview.history import has_git_history
 from livingreview.manifest import SETTINGS
 from livingreview.preview import write_problems_page
 from livingreview.render import plain_title
-from livingreview.site import SiteBuild
+from livingreview.site import RENDERED, SiteBuild
 from livingreview.validate import today
 from livingreview.validate.docs import check_docs_files, docs_files
 from mkdocs.config.defaults import MkDocsConfig
@@ -69,9 +71,35 @@ def _fail(problems: list[Problem]) -> NoReturn:
     raise PluginError(f"{len(problems)} problem(s) in the review's inputs: {first}")
 
 
+class _DirtyNotice(logging.Filter):
+    """Turn MkDocs' warning about dirty builds into an INFO line under ``serve --dirty``.
+
+    MkDocs warns because it cannot know which pages a change affects; our hooks do (see
+    ``RenderedPages``), and under ``strict: true`` the warning would abort every rebuild.
+    """
+
+    livingreview = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.getMessage().startswith(
+            "A 'dirty' build is being performed"
+        ):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def on_startup(*, command: str, dirty: bool) -> None:
-    """Note whether this is the author's preview (``mkdocs serve``)."""
+    """Note whether this is the author's preview (``mkdocs serve``), and whether ``--dirty``.
+
+    Under ``serve --dirty`` the hooks choose which pages to render.
+    """
     _preview["serving"] = command == "serve"
+    RENDERED.forget()
+    RENDERED.dirty = command == "serve" and dirty
+    if RENDERED.dirty:
+        logger = logging.getLogger("mkdocs.commands.build")
+        if not any(getattr(f, "livingreview", False) for f in logger.filters):
+            logger.addFilter(_DirtyNotice())
 
 
 @_reported
@@ -155,7 +183,47 @@ def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigat
     problems = _build.prepare(sources)
     if problems:
         _fail(problems)
+    if RENDERED.dirty:
+        _skip_unchanged_pages(nav, config, files)
     return nav
+
+
+def _skip_unchanged_pages(nav: Navigation, config: MkDocsConfig, files: Files) -> None:
+    """Under ``serve --dirty``, let MkDocs render only the pages whose output can have changed.
+
+    MkDocs asks ``File.is_modified()`` (for a file on disk: is the source newer than the
+    output?) to decide; that misses a hand-written page whose tables come from the data, and
+    re-renders every generated page. Each page's answer is set here from ``RenderedPages``.
+    """
+    assert _build is not None
+    pages = files.documentation_pages()
+    digests = _build.page_digests([(f.src_uri, f.url) for f in pages])
+    stale = RENDERED.stale(_site_digest(nav, config, files), digests)
+    for file in pages:
+        render = stale is None or file.src_uri in stale or file.src_uri not in digests
+        # An instance attribute: MkDocs calls file.is_modified() for this build only.
+        file.is_modified = functools.partial(bool, render)  # type: ignore[method-assign]
+
+
+def _site_digest(nav: Navigation, config: MkDocsConfig, files: Files) -> str:
+    """Digest of what every page shows besides its own Markdown (see ``RenderedPages``)."""
+    shared: list[Any] = [
+        [(page.title, page.url) for page in nav.pages],
+        sorted(f.url for f in files.documentation_pages()),
+        json.dumps(config.extra, sort_keys=True, default=str),
+    ]
+    if config.config_file_path:
+        shared.append(content_hash(Path(config.config_file_path).read_bytes()))
+    custom = config.theme.custom_dir if config.theme is not None else None
+    if custom and Path(custom).is_dir():
+        shared.append(
+            [
+                (p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size)
+                for p in sorted(Path(custom).rglob("*"))
+                if p.is_file()
+            ]
+        )
+    return content_hash(json.dumps(shared, default=str))
 
 
 @_reported
@@ -191,6 +259,13 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     assert _build is not None
     _build.write_downloads(Path(config.site_dir))
     _build.write_manifest(Path(config.site_dir), _reading_order, _pdf_settings(config))
+    _build.save_cache()
+    RENDERED.written()
+
+
+def on_build_error(*, error: Exception) -> None:
+    """A build that failed may have written some pages: the next one renders every page."""
+    RENDERED.forget()
 
 
 def _pdf_settings(config: MkDocsConfig) -> dict[str, Any]:

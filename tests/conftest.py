@@ -29,6 +29,15 @@ def needs(missing: str | None) -> pytest.MarkDecorator:
     return pytest.mark.needs(missing)
 
 
+@pytest.fixture(autouse=True)
+def no_cache_across_builds_after_a_test() -> object:
+    """Close the on-disk cache an in-process build opened, so no later test reads from it."""
+    yield
+    from livingreview.cache import open_disk_cache
+
+    open_disk_cache(None)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip, or under ``CI=true`` fail, a test marked with :func:`needs` whose tool is absent."""
     for mark in item.iter_markers("needs"):

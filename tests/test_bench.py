@@ -86,6 +86,13 @@ def test_bench_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) ->
             assert isinstance(r[key], (int, float)), key
         assert r["build_s"] > 0 and r["plain_s"] > 0 and r["peak_rss_mb"] > 0
         assert r["overhead"] == pytest.approx(r["build_s"] / r["plain_s"], rel=0.01)
+        # Cold (no .cache) and warm (the cache an earlier build left) are both measured.
+        assert r["overhead_cold"] == r["overhead"]
+        assert r["build_warm_s"] > 0
+        assert r["overhead_warm"] == pytest.approx(r["build_warm_s"] / r["plain_s"], rel=0.01)
+        # The .bib parse is timed (and counted in the citation time) in the cold build.
+        assert r["timers_s"]["lib.parse_bibtex_bytes"] > 0
+        assert r["citation_s"] >= r["timers_s"]["lib.parse_bibtex_bytes"]
         # Every citation in the generated pages was resolved by our build.
         assert r["citations_resolved"] == r["citations"] > 0
     assert data["results"][1]["scaling"] is not None
@@ -94,3 +101,33 @@ def test_bench_smoke_run_prints_the_table_and_writes_the_json(tmp_path: Path) ->
     machine = data["machine"]
     for key in ("platform", "cpu_count", "cpu_model", "memory_gb", "python", "date"):
         assert key in machine
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        # What scripts/build_pdf.py prints today (after its progress lines).
+        (
+            "build_pdf: rendering 40 site pages\n"
+            "build_pdf: wrote review.pdf: 84 pages from 40 site pages, 3.1 MB, "
+            "11.8 s (7 pages/s)\n",
+            {"pages": 84, "seconds": 11.8},
+        ),
+        # Other wording, thousands separators, a rate before the count, whole seconds.
+        (
+            "done: 18 pages/s, 1,225 pages written in 68 seconds\n",
+            {"pages": 1225, "seconds": 68.0},
+        ),
+        ("wrote x.pdf: 1 page, 0.4 s\n", {"pages": 1, "seconds": 0.4}),
+        # No count, or only a rate: the caller falls back to pypdf and the wall time.
+        ("build_pdf: error: the site has no review-pages.json\n", None),
+        ("12 pages/s\n", None),
+    ],
+)
+def test_pdf_report_is_read_from_the_scripts_output(
+    log: str, expected: dict[str, float] | None
+) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from benchmark.runner import parse_pdf_report
+
+    assert parse_pdf_report(log) == expected

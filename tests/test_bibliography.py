@@ -396,12 +396,13 @@ def test_unreadable_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_size_cap_is_one_problem_and_not_parsed(tmp_path: Path) -> None:
-    """Like the YAML cap: a 3 MB references.bib (a 1 MB title, three times) is refused."""
+    """Like the YAML cap: a references.bib just over the cap (1 MB titles) is refused."""
     from livingreview.bibliography import MAX_BIB_BYTES
 
     big = tmp_path / "references.bib"
     entry = "@misc{{big{0},\n  title = {{" + "x" * 1_000_000 + "}},\n  year = {{2020}},\n}}\n"
-    big.write_text("".join(entry.format(i) for i in range(3)), encoding="utf-8")
+    count = MAX_BIB_BYTES // 1_000_000 + 1
+    big.write_text("".join(entry.format(i) for i in range(count)), encoding="utf-8")
     bib, problems = load_bibliography(big, tmp_path)
     assert len(bib) == 0
     size = big.stat().st_size

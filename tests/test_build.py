@@ -227,3 +227,93 @@ def test_whats_new_and_methods_show_versions_and_living_mode(real_site: Path) ->
     assert 'id="living-mode"' in methods and "Planned search schedule" in methods
     home = (real_site / "index.html").read_text(encoding="utf-8")
     assert re.search(r"The last search for new reports was on \d{4}-\d{2}-\d{2}", home)
+
+
+# --------------------------------------------------------------------------------------------
+# mkdocs serve --dirty: only the pages a change affects are rendered again, and they are right
+# --------------------------------------------------------------------------------------------
+
+SERVE_URL = "http://127.0.0.1:8000/"
+
+
+def serve_build(root: Path, site: Path, *, dirty: bool, first: bool = False) -> None:
+    """One rebuild exactly as ``mkdocs serve [--dirty]`` runs it, in this process.
+
+    ``serve`` fires ``on_startup`` once, before the first build, and loads the configuration
+    (so re-imports the hook module) for every rebuild; the library, and the record of rendered
+    pages in it, stays imported.
+    """
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    config = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(site))
+    if first:
+        config.plugins.on_startup(command="serve", dirty=dirty)
+    config.site_url = SERVE_URL
+    try:
+        mkdocs_build(config, serve_url=SERVE_URL, dirty=dirty)
+    finally:
+        config.plugins.on_shutdown()
+
+
+def page_times(site: Path) -> dict[str, int]:
+    return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*.html")}
+
+
+#: Material keeps the search index of earlier dirty builds and replaces the entries of one
+#: page; it is compared on its own below.
+SEARCH_INDEX = "search/search_index.json"
+
+
+@pytest.mark.parametrize("change", ["record note", "reference title"])
+def test_dirty_serve_rebuild_renders_only_affected_pages_and_matches_a_full_build(
+    project_copy: Callable[..., Path], tmp_path: Path, change: str
+) -> None:
+    root = project_copy(site=True)
+    dirty_site, full_site = tmp_path / "dirty", tmp_path / "full"
+    try:
+        serve_build(root, dirty_site, dirty=True, first=True)  # renders everything
+        # The first edit after a release changes every page: the footer says "unreleased
+        # changes". Make one, so that the edit below shows what a later save renders.
+        other = root / "data" / "studies" / "feder-2014.yaml"
+        other.write_text(other.read_text(encoding="utf-8") + "\n", "utf-8")
+        serve_build(root, dirty_site, dirty=True)
+        before = page_times(dirty_site)
+        if change == "record note":
+            record = root / "data" / "studies" / "albott-2018.yaml"
+            text = record.read_text(encoding="utf-8")
+            marker = "  - The abstract does not say"
+            record.write_text(text.replace(marker, "  - Dirty rebuild check.\n" + marker), "utf-8")
+        else:
+            bib = root / "references.bib"
+            old = "Efficacy, safety, and durability of repeated ketamine infusions"
+            text = bib.read_text(encoding="utf-8")
+            bib.write_text(text.replace(old, old + " (dirty rebuild check)"), "utf-8")
+        serve_build(root, dirty_site, dirty=True)
+        serve_build(root, full_site, dirty=False, first=True)
+    finally:
+        from livingreview.site import RENDERED
+
+        RENDERED.dirty = False
+        RENDERED.forget()
+    after = page_times(dirty_site)
+    # 404.html is a theme template, which MkDocs renders in every build.
+    rendered = sorted(n for n in after if after[n] != before.get(n) and n != "404.html")
+    study = "studies/albott-2018/index.html"
+    assert study in rendered
+    if change == "record note":
+        # The note shows on the record's page only (the study index and tables do not show it).
+        assert rendered == [study]
+        assert "Dirty rebuild check." in (dirty_site / study).read_text(encoding="utf-8")
+    else:
+        # Every page that cites albott2018 shows the title (list and tooltips), and only those.
+        citing = sorted(
+            name
+            for name in after
+            if "dirty rebuild check" in (full_site / name).read_text(encoding="utf-8")
+        )
+        assert rendered == citing and "methods/index.html" in citing and len(citing) < 10
+    # Whatever was not rendered again is still right: the dirty site equals a full build.
+    dirty_tree, full_tree = snapshot(dirty_site), snapshot(full_site)
+    dirty_tree.pop(SEARCH_INDEX), full_tree.pop(SEARCH_INDEX)
+    assert dirty_tree == full_tree

@@ -8,11 +8,13 @@ in the PDF (as sphinxcontrib-bibtex does, and unlike per-page numbering).
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .bibliography import Bibliography, Formatter
+from .cache import content_hash
 from .citations import Citation, CiteItem, find_citations, replace_citations
 from .errors import Problem
 from .exports import download_links
@@ -80,6 +82,23 @@ class Citer:
         if self.numbers:
             self._html = self.formatter.format_references(list(self.numbers))
         return problems
+
+    def state_digest(self) -> str:
+        """Return a digest of what rendering depends on besides the page itself.
+
+        That is the style, the numbers, the formatted references, the cited entries' data and
+        the verification labels.
+        """
+        cited = [self.bibliography.get(key) for key in self.numbers]
+        state = [
+            self.formatter.style_name,
+            self.formatter.citation_format,
+            list(self.numbers.items()),
+            [self._html.get(key, "") for key in self.numbers],
+            [[e.csl_json, sorted(e.others)] if e is not None else None for e in cited],
+            sorted(self.labels.items()),
+        ]
+        return content_hash(json.dumps(state, ensure_ascii=False))
 
     def plain(self, key: str) -> str:
         """Return the plain-text reference for tooltips.

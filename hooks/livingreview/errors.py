@@ -11,6 +11,7 @@ import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -60,6 +61,36 @@ class Problem:
         field = f"{self.field}: " if self.field else ""
         text = visible(field + self.message)
         return f"::{self.severity} {','.join(props)}::{_escape_data(text)}"
+
+
+def problem_to_json(problem: Problem) -> list[Any]:
+    """Return a problem as a plain JSON list (for the cache across builds)."""
+    return [
+        problem.path,
+        problem.line,
+        problem.column,
+        problem.field,
+        problem.message,
+        problem.severity,
+    ]
+
+
+def problem_from_json(data: Any) -> Problem:
+    """Rebuild a problem from :func:`problem_to_json`.
+
+    Raises:
+        ValueError: ``data`` is not such a list.
+    """
+    path, line, column, field, message, severity = data
+    if not (
+        isinstance(path, str)
+        and isinstance(field, str)
+        and isinstance(message, str)
+        and severity in ("error", "warning")
+        and all(v is None or type(v) is int for v in (line, column))
+    ):
+        raise ValueError("not a stored problem")
+    return Problem(path, line, column, field, message, severity)
 
 
 class ProblemsFound(Exception):

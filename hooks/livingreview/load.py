@@ -14,14 +14,15 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .cache import ContentCache
-from .errors import Problem, relative_path
+from .cache import ContentCache, content_hash, disk_table
+from .errors import Problem, problem_from_json, problem_to_json, relative_path
 
 #: Largest input file read, in bytes. A study record is a few kilobytes; anything far larger
 #: is a mistake or an attack (an alias bomb needs no anchors here, but a huge file is slow).
@@ -78,12 +79,15 @@ class Document:
             list, dict).
         values: Position (line, column), 1-based, of each value by field path.
         keys: Position of each mapping key by field path (the path of the value it names).
+        digest: SHA-256 of the printed path and the text the document was parsed from (empty
+            when unknown); results derived from the document alone are cached under it.
     """
 
     path: str
     data: dict[str, Any]
     values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    digest: str = ""
 
     def position(self, path: FieldPath, *, key: bool = False) -> tuple[int | None, int | None]:
         """Return the best known (line, column) for a field path.
@@ -245,13 +249,81 @@ def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
         return None, problems
 
     def parse() -> tuple[Document | None, tuple[Problem, ...]]:
+        digest = content_hash(rel + "\0" + text)
+        # Across builds: the parse (data, positions, problems) by path and text.
+        table = disk_table("yaml")
+        stored = table.get(digest) if table is not None else None
+        restored = document_from_json(stored, rel, digest) if stored is not None else None
+        if restored is not None:
+            return restored
         doc, found = parse_yaml(text, rel)
+        if doc is not None:
+            doc.digest = digest
+        if table is not None and (doc is None or _plain_json(doc.data)):
+            table.put(digest, document_to_json(doc, found))
         return doc, tuple(found)
 
     # `mkdocs serve` rebuilds after every save; unchanged files are not parsed again.
     # Callers treat documents as read-only.
     doc, found = _YAML_CACHE.get((str(path.resolve()), rel), text, parse)
+    table = disk_table("yaml")
+    if table is not None and (doc is None or _plain_json(doc.data)):
+        table.keep(content_hash(rel + "\0" + text), lambda: document_to_json(doc, found))
     return doc, list(found)
+
+
+def document_to_json(doc: Document | None, problems: Iterable[Problem]) -> dict[str, Any]:
+    """Return a parse result as plain JSON data (for the cache across builds)."""
+    out: dict[str, Any] = {"problems": [problem_to_json(p) for p in problems], "doc": None}
+    if doc is not None:
+        out["doc"] = {
+            "data": doc.data,
+            "values": [[list(path), *pos] for path, pos in doc.values.items()],
+            "keys": [[list(path), *pos] for path, pos in doc.keys.items()],
+        }
+    return out
+
+
+def document_from_json(
+    data: Any, rel: str, digest: str
+) -> tuple[Document | None, tuple[Problem, ...]] | None:
+    """Rebuild what :func:`document_to_json` stored, or ``None`` if it is malformed."""
+    try:
+        problems = tuple(problem_from_json(p) for p in data["problems"])
+        stored = data["doc"]
+        if stored is None:
+            return None, problems
+        if not isinstance(stored["data"], dict):
+            return None
+        positions = []
+        for name in ("values", "keys"):
+            table: dict[FieldPath, tuple[int, int]] = {}
+            for path, line, column in stored[name]:
+                if not all(type(v) is int for v in (line, column)) or not all(
+                    type(p) in (str, int) for p in path
+                ):
+                    return None
+                table[tuple(path)] = (line, column)
+            positions.append(table)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Document(rel, stored["data"], positions[0], positions[1], digest), problems
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` survives a JSON round trip unchanged (mapping keys are text)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item is not None and type(item) not in (str, int, float, bool):
+            return False
+    return True
 
 
 def clear_cache() -> None:

@@ -6,13 +6,15 @@ the adapter passes plain strings (source paths, URLs, Markdown) and gets plain s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import changes, explorer, exports, meta, pages, release_views, releases
-from .bibliography import Formatter
+from .bibliography import Entry, Formatter
+from .cache import content_hash, disk_table, open_disk_cache, save_disk_cache
 from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
@@ -41,6 +43,64 @@ class GeneratedPage:
     record: str = ""
 
 
+def _entry_identity(entry: Entry) -> list[Any]:
+    """Everything an entry's downloads depend on, as plain JSON data."""
+    fields, cased = dict(entry.fields), dict(entry.cased)
+    return [entry.key, entry.entry_type, entry.csl_json, fields, sorted(entry.others), cased]
+
+
+@dataclass
+class RenderedPages:
+    """What each page in the site directory was rendered from, for ``mkdocs serve --dirty``.
+
+    A dirty rebuild renders only the pages whose output can have changed. A page's output is
+    a function of its final Markdown (data, markers and citation numbers included: a record
+    edit that renumbers citations changes every page it renumbers) and of what every page
+    shares (navigation, configuration, theme overrides, the version in the footer). So a page
+    is rendered again when the digest of its final Markdown changed, and every page is when
+    the shared part changed, on the first build, and after a failed build. The state lives in
+    the library because MkDocs re-imports the hook module on every rebuild.
+
+    Attributes:
+        dirty: Whether the running command is ``mkdocs serve --dirty``.
+        site: Digest of the shared part, as last written.
+        pages: Digest of each page's final Markdown (by source path), as last written.
+    """
+
+    dirty: bool = False
+    site: str = ""
+    pages: dict[str, str] = field(default_factory=dict)
+    #: Final Markdown by source path, with the digest of its inputs (reused while equal).
+    finals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _pending: tuple[str, dict[str, str]] | None = None
+
+    def stale(self, site: str, pages: dict[str, str]) -> set[str] | None:
+        """Return the pages to render in this build (``None``: every page).
+
+        Args:
+            site: Digest of what every page shares, for this build.
+            pages: Digest of each page's final Markdown, for this build.
+        """
+        self._pending = (site, pages)
+        if not self.site or site != self.site:
+            return None
+        return {src for src, digest in pages.items() if self.pages.get(src) != digest}
+
+    def written(self) -> None:
+        """The build wrote the pages it rendered: remember what they were rendered from."""
+        if self._pending is not None:
+            self.site, self.pages = self._pending[0], dict(self._pending[1])
+        self._pending = None
+
+    def forget(self) -> None:
+        """The build failed part-way: the next one renders every page."""
+        self.site, self.pages, self._pending = "", {}, None
+
+
+#: The serve session's record of rendered pages (one per process, like the input caches).
+RENDERED = RenderedPages()
+
+
 @dataclass
 class SiteBuild:
     """State of one build, created afresh at every ``on_config``.
@@ -61,6 +121,8 @@ class SiteBuild:
     _records: dict[str, str] = field(default_factory=dict)
     _abbr: str | None = None
     _settings: SiteOptions | None = None
+    _sources: dict[str, str] = field(default_factory=dict)
+    _final: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def configure(self) -> list[Problem]:
         """Check the site options (``extra.review``); return one problem per wrong option.
@@ -86,6 +148,8 @@ class SiteBuild:
     def load(self) -> None:
         """Load and validate every input (raises ``ProblemsFound``)."""
         settings = self.settings
+        # Parsed BibTeX, schema checks and formatted references from earlier builds.
+        open_disk_cache(self.root)
         self.project = load_project(self.root)
         formatter = Formatter(self.project.bibliography, style=settings.style, root=self.root)
         self.citer = Citer(self.project.bibliography, formatter)
@@ -277,6 +341,7 @@ class SiteBuild:
             problems.extend(found)
             self._expanded[src] = expanded
             self._bodies[src] = body
+            self._sources[src] = content
             # Positions of citations are reported against the unexpanded source when the page
             # is hand-written; tables inserted by markers cite only validated record keys.
             collected.append(PageSource(path, expanded if generated else body, offset))
@@ -299,6 +364,9 @@ class SiteBuild:
         on this text (citations keep the numbers given in reading order).
         """
         assert self.citer is not None and self.project is not None
+        done = self._final.get(src)
+        if done is not None and markdown.lstrip("\n") == done[0].lstrip("\n"):
+            return done[1]  # made by page_digests() for this very text
         if src == REFERENCES_SRC:
             return self.citer.references_page(url)
         text = self._expanded.get(src)
@@ -310,6 +378,41 @@ class SiteBuild:
             text, _ = expand_page(self.project, markdown, src, path)
         text, cited = self.citer.render(text, url)
         return text + self.citer.reference_list(cited, url) + self._abbreviations()
+
+    def page_digests(self, pages: list[tuple[str, str]]) -> dict[str, str]:
+        """Return a digest of each page's source and final Markdown (see :class:`RenderedPages`).
+
+        The final Markdown is made here, once: :meth:`page_markdown` returns it when MkDocs
+        asks for the same text. Pages :meth:`prepare` could not read are left out (and so
+        always rendered).
+
+        Args:
+            pages: (source path, URL) of every documentation page.
+        """
+        assert self.citer is not None
+        # The final Markdown is a function of the page (URL, source, expanded markers), the
+        # citation state and the glossary; while those are equal, the last one is reused.
+        shared = content_hash(f"{self.citer.state_digest()}\0{self._abbreviations()}")
+        out: dict[str, str] = {}
+        for src, url in pages:
+            if src == REFERENCES_SRC:
+                body, source, expanded = "", "", ""
+            elif src in self._bodies:
+                body, source = self._bodies[src], self._sources[src]
+                expanded = self._expanded.get(src, "")
+            else:
+                continue
+            inputs = content_hash(f"{url}\0{source}\0{expanded}\0{shared}")
+            known = RENDERED.finals.get(src)
+            if known is not None and known[0] == inputs:
+                final = known[1]
+            else:
+                final = self.page_markdown(src, url, body)
+                RENDERED.finals[src] = (inputs, final)
+            self._final[src] = (body, final)
+            # The output, not the inputs: a reference edited renders only the pages citing it.
+            out[src] = content_hash(f"{url}\0{source}\0{final}")
+        return out
 
     def _abbreviations(self) -> str:
         """Return Markdown abbreviation definitions for the glossary (once per build)."""
@@ -331,6 +434,38 @@ class SiteBuild:
         """Write the manifest the PDF reads: (URL, nav title) in reading order, site settings."""
         write_manifest(site_dir, pages, settings)
 
+    def _reference_downloads(self, keys: list[str], groups: frozenset[str]) -> dict[str, str]:
+        """The BibTeX, RIS and CSL-JSON downloads, from the cache across builds when it has them.
+
+        They are a function of the cited entries in citation order (and of the library, whose
+        version keys the table), so that is the key.
+        """
+        assert self.project is not None
+        bibliography = self.project.bibliography
+        table = disk_table("downloads")
+        key = ""
+        if table is not None:
+            cited = [bibliography.get(k) for k in dict.fromkeys(keys)]
+            identity = [
+                sorted(groups),
+                [_entry_identity(e) for e in cited if e is not None],
+            ]
+            key = content_hash(json.dumps(identity, ensure_ascii=False))
+            stored = table.get(key)
+            if isinstance(stored, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in stored.items()
+            ):
+                table.put(key, stored)
+                return stored
+        contents = exports.build_downloads(bibliography, keys, groups=groups)
+        if table is not None:
+            table.put(key, contents)
+        return contents
+
+    def save_cache(self) -> None:
+        """Keep what this (successful) build computed for the next one (see :mod:`.cache`)."""
+        save_disk_cache()
+
     def write_downloads(self, site_dir: Path) -> None:
         """Write the downloads that depend on the citations (references.bib/.ris/.json)."""
         assert self.project is not None and self.citer is not None
@@ -338,6 +473,6 @@ class SiteBuild:
         target = site_dir / exports.DOWNLOADS_DIR
         target.mkdir(parents=True, exist_ok=True)
         groups = frozenset({e.group for e in exports.EXPORTS}) - exports.FILE_GROUPS
-        contents = exports.build_downloads(self.project.bibliography, keys, groups=groups)
+        contents = self._reference_downloads(keys, groups)
         for name, text in contents.items():
             (target / name).write_text(text, encoding="utf-8")

@@ -91,9 +91,11 @@ def instrument(root: Path, recorder: Recorder, capture: Capture | None) -> None:
     start = time.monotonic()
     # The hooks' imports (citeproc, bibtexparser, jsonschema, ...) are part of their cost.
     from livingreview import bibliography, citing, load, project, site
+    from livingreview.bibliography import parse as bibliography_parse
 
     recorder.record("hook.import", start, time.monotonic() - start)
-    recorder.patch(bibliography, "parse_bibtex_bytes", "lib.parse_bibtex_bytes")
+    # The module that calls it: the package's re-export is not what the loader looks up.
+    recorder.patch(bibliography_parse, "parse_bibtex_bytes", "lib.parse_bibtex_bytes")
     recorder.patch(project, "load_bibliography", "lib.load_bibliography")
     recorder.patch(project, "load_catalog", "lib.load_catalog")
     recorder.patch(load, "parse_yaml", "lib.parse_yaml")
@@ -290,7 +292,8 @@ def driver_serve(args: argparse.Namespace) -> int:
     from mkdocs.__main__ import cli
 
     cli.main(
-        args=["serve", "--dev-addr", args.addr, "-f", str(root / "mkdocs.yml")],
+        # As `make serve` runs it: dirty rebuilds, the hooks choosing the pages to render.
+        args=["serve", "--dirty", "--dev-addr", args.addr, "-f", str(root / "mkdocs.yml")],
         prog_name="mkdocs",
     )
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import json
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from citeproc import (
 from citeproc import model as citeproc_model
 from citeproc.source.json import CiteProcJSON
 
+from ..cache import content_hash, disk_table
 from ..citations.locators import LOCATOR_LABELS, locator_abbreviation
 from .entries import Bibliography, Entry
 from .latex import SPACES_RE
@@ -54,6 +56,12 @@ def _load_style(path: str, mtime_ns: int) -> CitationStylesStyle:
     return CitationStylesStyle(path, validate=False)
 
 
+@functools.lru_cache(maxsize=8)
+def _style_digest(path: str, mtime_ns: int) -> str:
+    """The SHA-256 of a style file's bytes (per file version, like :func:`_load_style`)."""
+    return content_hash(Path(path).read_bytes())
+
+
 #: citeproc-py methods memoized while our formatter renders: (class, method name).
 _MEMOIZED_LOOKUPS = (
     (citeproc_model.CitationStylesElement, "get_macro"),
@@ -61,6 +69,8 @@ _MEMOIZED_LOOKUPS = (
     (citeproc_model.Text, "calls_variable"),
     # Term lookups (XPath over the locale); a missing term raises IndexError, memoized too.
     (citeproc_model.Locale, "get_term"),
+    # The locale's style options (a find() per call, 7,700 calls for 400 entries).
+    (citeproc_model.Locale, "get_option"),
 )
 #: The memoized wrappers, made once from citeproc-py's own methods (see _memoized_lookups).
 _WRAPPERS: dict[tuple[type, str], Any] = {}
@@ -169,6 +179,8 @@ class Formatter:
             self._style = _load_style(str(self.style_path), mtime_ns)
         except Exception as exc:  # lxml and citeproc raise many types
             raise ValueError(f"cannot read CSL style '{style}' ({self.style_path}): {exc}") from exc
+        # Across builds, references are stored per style content (see ..cache).
+        self._table = disk_table(f"references-{_style_digest(*self._style_key)[:24]}")
         formats = self._style.root.xpath_search("./cs:info/cs:category/@citation-format")
         self.citation_format: str = str(formats[0]) if formats else ""
         self._references: dict[tuple[str, bool], Any] = {}
@@ -214,9 +226,19 @@ class Formatter:
         # so a reference whose data and style are unchanged is not formatted again.
         memo_key = (self._style_key, entry.key, entry.csl_json, entry.others, html_output)
         cached = FORMATTED.get(memo_key)
+        table = self._table
+        disk_key = ""
+        if table is not None:
+            identity = [entry.key, entry.csl_json, sorted(entry.others), html_output]
+            disk_key = content_hash(json.dumps(identity, ensure_ascii=False))
+            if cached is None:
+                stored = table.get(disk_key)
+                cached = stored if isinstance(stored, str) else None
         if cached is None:
             cached = self._format_uncached(entry, html_output=html_output)
-            FORMATTED[memo_key] = cached
+        FORMATTED[memo_key] = cached
+        if table is not None:
+            table.put(disk_key, cached)
         return cached
 
     def _format_uncached(self, entry: Entry, *, html_output: bool) -> str:

@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import bibtexparser
 from bibtexparser import model as bpmodel
 
-from ..cache import ContentCache
-from ..errors import Problem, relative_path, sort_problems
+from ..cache import ContentCache, content_hash, disk_table, open_disk_cache
+from ..errors import Problem, problem_from_json, problem_to_json, relative_path, sort_problems
 from ..load import read_input
 from .csl import (
     SENTENCE_CASE_FIELDS,
@@ -50,9 +51,13 @@ _CACHE: ContentCache[tuple[Bibliography, tuple[Problem, ...]]] = ContentCache()
 
 
 def clear_cache() -> None:
-    """Forget every parsed file and formatted reference (for tests, or to force a re-parse)."""
+    """Forget every parsed file and formatted reference (for tests, or to force a re-parse).
+
+    The on-disk cache of the build in progress, if any, is closed too.
+    """
     _CACHE.clear()
     FORMATTED.clear()
+    open_disk_cache(None)
 
 
 def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Problem]]:
@@ -83,11 +88,79 @@ def load_bibliography(path: Path, root: Path) -> tuple[Bibliography, list[Proble
         return Bibliography(rel, {}), [Problem(rel, None, None, "", f"cannot read file: {reason}")]
 
     def parse() -> tuple[Bibliography, tuple[Problem, ...]]:
+        # Across builds: the parse is keyed by the bytes and the printed path (and, through
+        # the table file, by the library version).
+        table = disk_table("bibtex")
+        key = content_hash(rel.encode("utf-8", "surrogatepass") + b"\0" + data)
+        stored = table.get(key) if table is not None else None
+        if stored is not None:
+            restored = bibliography_from_json(stored, rel)
+            if restored is not None:
+                return restored
         bibliography, problems = parse_bibtex_bytes(data, rel)
+        if table is not None:
+            table.put(key, bibliography_to_json(bibliography, problems))
         return bibliography, tuple(problems)
 
     bibliography, problems = _CACHE.get((str(resolved), str(Path(root).resolve())), data, parse)
+    table = disk_table("bibtex")
+    if table is not None:
+        key = content_hash(rel.encode("utf-8", "surrogatepass") + b"\0" + data)
+        table.keep(key, lambda: bibliography_to_json(bibliography, list(problems)))
     return bibliography, list(problems)
+
+
+def bibliography_to_json(bibliography: Bibliography, problems: list[Problem]) -> dict[str, Any]:
+    """Return a parsed file as plain JSON data (for the cache across builds)."""
+    entries = [
+        [
+            e.key,
+            e.entry_type,
+            dict(e.fields),
+            e.line,
+            e.csl_json,
+            sorted(e.others),
+            dict(e.cased),
+        ]
+        for e in bibliography.entries.values()
+    ]
+    return {"entries": entries, "problems": [problem_to_json(p) for p in problems]}
+
+
+def bibliography_from_json(data: Any, rel: str) -> tuple[Bibliography, tuple[Problem, ...]] | None:
+    """Rebuild what :func:`bibliography_to_json` stored, or ``None`` if it is malformed."""
+    try:
+        entries = {}
+        for key, entry_type, fields, line, csl_json, others, cased in data["entries"]:
+            if not (
+                isinstance(key, str)
+                and isinstance(entry_type, str)
+                and isinstance(line, int)
+                and isinstance(csl_json, str)
+                and _str_map(fields)
+                and _str_map(cased)
+                and all(isinstance(o, str) for o in others)
+            ):
+                return None
+            entries[key] = Entry(
+                key=key,
+                entry_type=entry_type,
+                fields=MappingProxyType(fields),
+                line=line,
+                csl_json=csl_json,
+                others=frozenset(others),
+                cased=MappingProxyType(cased),
+            )
+        problems = tuple(problem_from_json(p) for p in data["problems"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Bibliography(rel, entries), problems
+
+
+def _str_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
 
 
 def parse_bibtex_bytes(data: bytes, rel: str) -> tuple[Bibliography, list[Problem]]:

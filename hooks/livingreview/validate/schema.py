@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from ..errors import Problem, ProblemsFound, relative_path
+from ..cache import content_hash, disk_table
+from ..errors import Problem, ProblemsFound, problem_from_json, problem_to_json, relative_path
 from ..load import Document, FieldPath, check_input_path, format_field
 
 # --- loading -------------------------------------------------------------------------------
@@ -44,11 +45,18 @@ _StrictValidator = jsonschema.validators.extend(
 )
 
 
+#: The digest of each validator's schema file, by ``id`` (the validator is kept alive with it).
+_SCHEMA_DIGESTS: dict[int, tuple[Any, str]] = {}
+
+
 @cache
 def _schema_validator(path: str, mtime_ns: int) -> jsonschema.Draft202012Validator:
-    schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    raw = Path(path).read_bytes()
+    schema = json.loads(raw.decode("utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
-    return _StrictValidator(schema)
+    validator = _StrictValidator(schema)
+    _SCHEMA_DIGESTS[id(validator)] = (validator, content_hash(raw))
+    return validator
 
 
 def schema_validator(root: Path, name: str) -> jsonschema.Draft202012Validator:
@@ -94,19 +102,43 @@ def schema_problems(
     """
     reported = {p.field for p in already}
     found = False
-    for error in sorted(
-        validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))
-    ):
-        for problem in _explain(doc, error, validator.schema):
-            if problem.field in reported:
-                continue
-            problems.append(problem)
-            found = True
-    for problem in _value_problems(doc):
+    for problem in _document_problems(doc, validator):
         if problem.field not in reported:
             problems.append(problem)
             found = True
     return found
+
+
+def _document_problems(doc: Document, validator: jsonschema.Draft202012Validator) -> list[Problem]:
+    """Every schema and value problem of ``doc``, cached across builds by content and schema.
+
+    The result depends on the document's text and path (:attr:`Document.digest`), the schema
+    and the library; the first two are in the key, the library in the table file.
+    """
+    # Only validators made from a schema file have a known digest to key the result by.
+    known = _SCHEMA_DIGESTS.get(id(validator))
+    table = disk_table("schema") if doc.digest and known is not None else None
+    key = ""
+    if table is not None and known is not None:
+        key = content_hash(f"{known[1]}\0{doc.digest}")
+        stored = table.get(key)
+        if isinstance(stored, list):
+            try:
+                found = [problem_from_json(p) for p in stored]
+            except (TypeError, ValueError):
+                pass
+            else:
+                table.put(key, stored)
+                return found
+    out: list[Problem] = []
+    for error in sorted(
+        validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        out.extend(_explain(doc, error, validator.schema))
+    out.extend(_value_problems(doc))
+    if table is not None:
+        table.put(key, [problem_to_json(p) for p in out])
+    return out
 
 
 #: Largest magnitude of any number in any input file. Counts, ages, doses and effects are all
