@@ -263,11 +263,6 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     RENDERED.written()
 
 
-def on_build_error(*, error: Exception) -> None:
-    """A build that failed may have written some pages: the next one renders every page."""
-    RENDERED.forget()
-
-
 def _pdf_settings(config: MkDocsConfig) -> dict[str, Any]:
     """Return the site settings the PDF uses, as this build resolved them (JSON-ready)."""
     settings: dict[str, Any] = {name: config.get(name) for name in SETTINGS}
@@ -280,7 +275,13 @@ def _pdf_settings(config: MkDocsConfig) -> dict[str, Any]:
 
 
 def on_build_error(*, error: Exception) -> None:
-    """Under ``mkdocs serve``, show the inputs' problems in the browser instead of old pages."""
+    """After a failed build, render every page next time; under serve, show the problems.
+
+    A build that failed may have written some pages, so the next dirty rebuild cannot trust
+    what is on disk. Under ``mkdocs serve`` the browser shows the inputs' problems instead of
+    old pages.
+    """
+    RENDERED.forget()
     if _preview["serving"] and _preview["problems"] and _preview["site_dir"]:
         write_problems_page(Path(_preview["site_dir"]), _preview["problems"], _preview["site_name"])
         log.info("The browser shows these problems until a rebuild succeeds.")
