@@ -498,6 +498,18 @@ def test_rob_labels_fit_their_space() -> None:
     assert right <= rob.NARROW_WIDTH
 
 
+def test_rob_domain_names_are_never_cut_short() -> None:
+    # JBI case series has names too long to sit beside the bars: they go over them, whole.
+    for wide_svg, narrow_svg in variant_figures(render("rob", rob_catalog())).values():
+        for svg in (wide_svg, narrow_svg):
+            for bar in svg.iter(f"{SVG}g"):
+                if bar.get("class") != "rf-rob-bar":
+                    continue
+                name = bar.find(f"{SVG}title").text.split(": ")[0]
+                shown = [t.text for t in bar.findall(f"{SVG}text") if not t.text.endswith("%")]
+                assert " ".join(shown) == name
+
+
 def text_extent(t: ET.Element, size: float) -> tuple[float, float]:
     """Return the estimated left and right edge of a text from its anchor and width."""
     bold = t.get("font-weight") in ("600", "700")

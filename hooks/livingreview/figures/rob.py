@@ -230,6 +230,39 @@ def _domain_key(svg: Svg, tool: RobTool, y: float, width: float) -> float:
     return y
 
 
+def _summary(
+    svg: Svg,
+    summary: Sequence[tuple[str, list[tuple[str, int]]]],
+    y: float,
+    width: float,
+    hatch: str,
+    beside: tuple[float, float, float] | None = None,
+) -> float:
+    """Draw the percentage bars per domain and the legend from ``y``; return the height.
+
+    With ``beside`` (the bars' x, their width, the label width) each domain's name sits left
+    of its bar; without it, on the line above a bar as wide as the figure.
+    """
+    inner = width - 2 * _MARGIN
+    y = _lines(svg, _MARGIN, y + 26, "Percentage of studies by judgement", inner, bold=True)
+    for heading, counts in summary:
+        _bar_group(svg, heading, counts)
+        if beside:
+            x0, bar_w, label_w = beside
+            svg.text(
+                x0 - 10, y + ROW_HEIGHT / 2 + 4, fit_text(heading, label_w, FONT), text_anchor="end"
+            )
+            _bar(svg, x0, y + 3, bar_w, counts, hatch)
+            y += ROW_HEIGHT
+        else:
+            y = _lines(svg, _MARGIN, y + 12, heading, inner) - 12
+            _bar(svg, _MARGIN, y + 6, inner, counts, hatch)
+            y += 6 + ROW_HEIGHT
+        svg.close("g")
+    y = _legend(svg, y + 10, width, [j for j, _ in summary[-1][1]], hatch)
+    return y + 12
+
+
 def _rob_wide(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Svg, float, float]:
     """Lay out the plot as a grid: one row per study, one column per domain, then the bars."""
     col_w, overall_w = 34.0, 64.0
@@ -238,10 +271,14 @@ def _rob_wide(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Svg,
     # Wide enough for the words "Not assessed" even when the tool has no domains.
     grid_w = max(col_w * len(tool.domains) + overall_w, 140.0)
     right_w = max(grid_w, 300.0)
-    wanted = max(text_width(t, FONT) for t in [*labels, *(h for h, _ in summary)]) + 4
-    # Labels give way (shortened, full text in the tooltip) before the figure outgrows
+    room = WIDE_WIDTH - 3 * _MARGIN - 10 - right_w
+    wanted = max(text_width(t, FONT) for t in labels) + 4
+    headings_w = max(text_width(h, FONT) for h, _ in summary) + 4
+    # Domain names sit left of their bars when they fit the room, else over them.
+    beside = headings_w <= room
+    # Study labels give way (shortened, full text in the tooltip) before the figure outgrows
     # WIDE_WIDTH, which would scale its text below the target on a desktop.
-    label_w = max(min(wanted, WIDE_WIDTH - 3 * _MARGIN - 10 - right_w), 120.0)
+    label_w = max(min(max(wanted, headings_w if beside else 0.0), room), 120.0)
     x0 = _MARGIN + label_w + 10
     width = x0 + right_w + _MARGIN
     col_x = [x0 + (i + 0.5) * col_w for i in range(len(tool.domains))]
@@ -274,19 +311,10 @@ def _rob_wide(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Svg,
         svg.close("g")
         y += ROW_HEIGHT
     y = _domain_key(svg, tool, y + 8, width)
-    y = _lines(
-        svg, _MARGIN, y + 26, "Percentage of studies by judgement", width - 2 * _MARGIN, bold=True
-    )
-    for heading, counts in summary:
-        _bar_group(svg, heading, counts)
-        svg.text(
-            x0 - 10, y + ROW_HEIGHT / 2 + 4, fit_text(heading, label_w, FONT), text_anchor="end"
-        )
-        _bar(svg, x0, y + 3, right_w, counts, hatch)
-        svg.close("g")
-        y += ROW_HEIGHT
-    y = _legend(svg, y + 10, width, [j for j, _ in summary[-1][1]], hatch)
-    return svg, width, y + 12
+    # A domain name too long for the label column goes on a line of its own over its bar, as
+    # on a phone, rather than being cut short.
+    height = _summary(svg, summary, y, width, hatch, (x0, right_w, label_w) if beside else None)
+    return svg, width, height
 
 
 def _rob_narrow(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Svg, float, float]:
@@ -296,11 +324,13 @@ def _rob_narrow(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Sv
     :data:`HEADER_EVERY` studies, with the key under the plot; each summary bar has its
     domain's name on the line above it and takes the whole width.
     """
-    width = NARROW_WIDTH
-    inner = width - 2 * _MARGIN
     overall_w = 60.0
     n = len(tool.domains)
-    col_w = min(34.0, (inner - overall_w) / n) if n else 0.0
+    # Up to 10 domains (the longest real tool) fit a phone; a tool with more widens the
+    # figure, which then scales down, rather than letting its judgements overlap.
+    col_w = max(26.0, min(34.0, (NARROW_WIDTH - 2 * _MARGIN - overall_w) / n)) if n else 0.0
+    width = max(NARROW_WIDTH, 2 * _MARGIN + col_w * n + overall_w)
+    inner = width - 2 * _MARGIN
     col_x = [_MARGIN + (i + 0.5) * col_w for i in range(n)]
     col_x.append(_MARGIN + col_w * n + overall_w / 2 if n else _MARGIN + inner / 2)
     grid_w = col_w * n + overall_w if n else inner
@@ -342,15 +372,7 @@ def _rob_narrow(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Sv
         svg.close("g")
         y += BLOCK_HEIGHT
     y = _domain_key(svg, tool, y + 8, width)
-    y = _lines(svg, _MARGIN, y + 26, "Percentage of studies by judgement", inner, bold=True)
-    for heading, counts in summary:
-        _bar_group(svg, heading, counts)
-        svg.text(_MARGIN, y + 12, fit_text(heading, inner, FONT))
-        _bar(svg, _MARGIN, y + 18, inner, counts, hatch)
-        svg.close("g")
-        y += 18 + ROW_HEIGHT
-    y = _legend(svg, y + 10, width, [j for j, _ in summary[-1][1]], hatch)
-    return svg, width, y + 12
+    return svg, width, _summary(svg, summary, y, width, hatch)
 
 
 def _rob_figure(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> str:
