@@ -344,7 +344,7 @@ def _rob_narrow(tool: RobTool, rows: Sequence[_RobRow], fig_id: str) -> tuple[Sv
     y = _lines(svg, _MARGIN, 20, heading, inner, bold=True)
     for i, ((_, a), label) in enumerate(zip(rows, labels, strict=True)):
         if i % HEADER_EVERY == 0:
-            y += 8
+            y += 16  # clear of the rule above, whose block it does not belong to
             for key, cx in zip([*columns, "Overall"], col_x, strict=True):
                 svg.text(
                     cx,
