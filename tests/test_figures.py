@@ -27,6 +27,7 @@ from factories import (
 )
 from livingreview import figures, validate
 from livingreview.bibliography import load_bibliography
+from livingreview.figures import rob
 from livingreview.model import Catalog, Prisma
 from livingreview.validate import load_catalog
 
@@ -55,6 +56,36 @@ def words(svg: ET.Element) -> str:
 
 def texts(svg: ET.Element) -> list[ET.Element]:
     return list(svg.iter(f"{SVG}text"))
+
+
+def variant_figures(out: str) -> dict[str, tuple[ET.Element, ET.Element]]:
+    """Return each figure's (wide, narrow) SVGs by title; every figure must have both."""
+    found = {}
+    for block in re.findall(r"<figure\b.*?</figure>", out, re.S):
+        wide = re.search(r"variant--wide\">\n(<svg\b.*?</svg>)", block, re.S)
+        narrow = re.search(r"variant--narrow\">\n(<svg\b.*?</svg>)", block, re.S)
+        assert wide and narrow, "every figure here has a wide and a narrow variant"
+        w, n = ET.fromstring(wide.group(1)), ET.fromstring(narrow.group(1))
+        found[w.find(f"{SVG}title").text] = (w, n)
+    return found
+
+
+#: Content-column width (CSS px) at a 1,280 px and a 390 px viewport, measured in the built
+#: site, and the smallest text each must show (issue 16).
+DESKTOP, PHONE = (688.0, 12.0), (350.0, 11.0)
+
+
+def smallest_rendered_text(svg: ET.Element, column: float) -> float:
+    """Return the smallest text of an SVG in CSS px when shown in a column ``column`` px wide.
+
+    The SVG is as wide as its viewBox and no wider than the column (``max-width: 100%``), so
+    it scales by ``min(1, column / viewBox width)``; a text's size is its own ``font-size`` or
+    the SVG's.
+    """
+    scale = min(1.0, column / float(svg.get("viewBox").split()[2]))
+    sizes = [float(t.get("font-size") or svg.get("font-size")) for t in texts(svg)]
+    assert sizes
+    return min(sizes) * scale
 
 
 def render(name: str, catalog: Catalog, **filters: str) -> str:
@@ -355,13 +386,21 @@ def test_timeline_year_labels_do_not_overlap() -> None:
 
 def test_rob_draws_sourced_judgements_per_tool() -> None:
     out = render("rob", rob_catalog())
-    found = {svg.find(f"{SVG}title").text: svg for svg in svgs(out)}
-    assert set(found) == {
+    pairs = variant_figures(out)
+    assert set(pairs) == {
         "Risk of bias: RoB 2",
         "Risk of bias: ROBINS-I",
         "Risk of bias: JBI case series",
         "Risk of bias: No tool assigned",
     }
+    for layout in (0, 1):
+        check_rob_layout(out, {title: pair[layout] for title, pair in pairs.items()})
+    # The summary table states counts and percentages.
+    assert "High risk 1 &#40;50%&#41;" in out and "Not assessed 1 &#40;50%&#41;" in out
+
+
+def check_rob_layout(out: str, found: dict[str, ET.Element]) -> None:
+    """Both layouts draw the same judgements, symbols, rows and domain key."""
     rob2 = found["Risk of bias: RoB 2"]
     classes = {e.get("class") for e in rob2.iter() if e.get("class")}
     for judgement in ("low", "some-concerns", "high", "no-information"):
@@ -381,8 +420,6 @@ def test_rob_draws_sourced_judgements_per_tool() -> None:
     jbi = found["Risk of bias: JBI case series"]
     symbols = {t.text for t in texts(jbi)}
     assert {"Y", "N", "?", "NA"} <= symbols
-    # The summary table states counts and percentages.
-    assert "High risk 1 &#40;50%&#41;" in out and "Not assessed 1 &#40;50%&#41;" in out
 
 
 def test_rob_without_any_judgement_is_one_cited_note(real_catalog: Catalog) -> None:
@@ -407,37 +444,116 @@ def test_rob_one_judgement_brings_the_figures_back() -> None:
     assert "<svg" not in render("rob", make_catalog(studies))
     studies[1] = replace(studies[1], risk_of_bias=(make_rob("rob2", {"D1": "high"}, "high"),))
     out = render("rob", make_catalog(studies))
-    (svg,) = svgs(out)
-    rows = svg.findall(f".//{SVG}g[@class='rf-rob-row']")
+    rows = wide(out).findall(f".//{SVG}g[@class='rf-rob-row']")
     assert len(rows) == 2  # the study without a judgement is still shown, as not assessed
     assert "No published risk-of-bias judgement" not in out
 
 
+def rob_fixture(size: int) -> Catalog:
+    """``size`` RCTs (one panel), the first with a judgement, the rest not assessed."""
+    studies = [make_study(s.id) for s in many_studies(size)]
+    studies[0] = replace(studies[0], risk_of_bias=(make_rob("rob2", {"D1": "low"}, "low"),))
+    return make_catalog(studies)
+
+
+def row_tops(svg: ET.Element) -> list[float]:
+    """Return the baseline of each traffic-light row's label, in row order."""
+    rows = svg.findall(f".//{SVG}g[@class='rf-rob-row']")
+    return [float(r.find(f"{SVG}text").get("y")) for r in rows]
+
+
 @pytest.mark.parametrize("size", [1, 200])
 def test_rob_rows_have_fixed_height_and_never_overlap(size: int) -> None:
-    studies = [make_study(s.id) for s in many_studies(size)]  # all RCTs: one panel
-    studies[0] = replace(studies[0], risk_of_bias=(make_rob("rob2", {"D1": "low"}, "low"),))
-    (svg,) = svgs(render("rob", make_catalog(studies)))
-    rows = svg.findall(f".//{SVG}g[@class='rf-rob-row']")
-    assert len(rows) == size
-    ys = [float(r.find(f"{SVG}text").get("y")) for r in rows]
-    assert all(b - a == 24 for a, b in itertools.pairwise(ys))
-    assert float(svg.get("height")) > ys[-1]
+    ((wide_svg, narrow_svg),) = variant_figures(render("rob", rob_fixture(size))).values()
+    for svg, step in ((wide_svg, rob.ROW_HEIGHT), (narrow_svg, rob.BLOCK_HEIGHT)):
+        ys = row_tops(svg)
+        assert len(ys) == size
+        # Every step is the row height; on a phone the column headings repeat in some.
+        assert all(b - a >= step for a, b in itertools.pairwise(ys))
+        assert float(svg.get("height")) > ys[-1] + step
+    assert all(b - a == rob.ROW_HEIGHT for a, b in itertools.pairwise(row_tops(wide_svg)))
+    headings = narrow_svg.findall(f".//{SVG}text[@class='rf-rob-heading']")
+    assert len(headings) == 6 * -(-size // rob.HEADER_EVERY)  # D1-D5, Overall; per 10 studies
     if size == 200:
-        (one,) = svgs(render("rob", make_catalog(studies[:1])))
-        assert float(svg.get("height")) - float(one.get("height")) == pytest.approx(199 * 24)
+        ((one, _),) = variant_figures(render("rob", rob_fixture(1))).values()
+        grown = float(wide_svg.get("height")) - float(one.get("height"))
+        assert grown == pytest.approx(199 * rob.ROW_HEIGHT)
 
 
-def test_rob_labels_fit_left_of_the_grid() -> None:
+def test_rob_labels_fit_their_space() -> None:
     long_name = "a" * 80
     judged = (make_rob("rob2", {"D1": "low"}, "low"),)
     study = make_study(f"{long_name}-2020", risk_of_bias=judged)
-    (svg,) = svgs(render("rob", make_catalog([study])))
-    row = svg.find(f".//{SVG}g[@class='rf-rob-row']")
-    label = row.find(f"{SVG}text")
-    assert label.text.endswith("…")
-    assert long_name.capitalize() in row.find(f"{SVG}title").text
-    assert float(label.get("x")) - figures.text.text_width(label.text, 12) >= 0
+    ((wide_svg, narrow_svg),) = variant_figures(render("rob", make_catalog([study]))).values()
+    for svg in (wide_svg, narrow_svg):
+        row = svg.find(f".//{SVG}g[@class='rf-rob-row']")
+        label = row.find(f"{SVG}text")
+        assert label.text.endswith("…")
+        assert long_name.capitalize() in row.find(f"{SVG}title").text
+    # Wide: right-aligned left of the grid; narrow: on its own line over the judgements.
+    label = wide_svg.find(f".//{SVG}g[@class='rf-rob-row']/{SVG}text")
+    assert float(label.get("x")) - figures.text.text_width(label.text, rob.FONT) >= 0
+    label = narrow_svg.find(f".//{SVG}g[@class='rf-rob-row']/{SVG}text")
+    right = float(label.get("x")) + figures.text.text_width(label.text, rob.FONT, bold=True)
+    assert right <= rob.NARROW_WIDTH
+
+
+def test_rob_domain_names_are_never_cut_short() -> None:
+    # JBI case series has names too long to sit beside the bars: they go over them, whole.
+    for wide_svg, narrow_svg in variant_figures(render("rob", rob_catalog())).values():
+        for svg in (wide_svg, narrow_svg):
+            for bar in svg.iter(f"{SVG}g"):
+                if bar.get("class") != "rf-rob-bar":
+                    continue
+                name = bar.find(f"{SVG}title").text.split(": ")[0]
+                shown = [t.text for t in bar.findall(f"{SVG}text") if not t.text.endswith("%")]
+                assert " ".join(shown) == name
+
+
+def text_extent(t: ET.Element, size: float) -> tuple[float, float]:
+    """Return the estimated left and right edge of a text from its anchor and width."""
+    bold = t.get("font-weight") in ("600", "700")
+    w = figures.text.text_width(t.text or "", size, bold=bold)
+    x = float(t.get("x"))
+    anchor = t.get("text-anchor", "start")
+    return {"start": (x, x + w), "middle": (x - w / 2, x + w / 2), "end": (x - w, x)}[anchor]
+
+
+@pytest.mark.parametrize("case", ["one-study", "200-studies", "every-tool"])
+def test_rob_text_size_fits_the_responsive_contract(case: str) -> None:
+    """Wide text renders at 12 px or more at 1,280 px, narrow text at 11 px or more at 390 px.
+
+    Neither layout draws text outside its width, whichever tool (up to 10 domains).
+    """
+    catalog = {
+        "one-study": lambda: rob_fixture(1),
+        "200-studies": lambda: rob_fixture(200),
+        "every-tool": rob_catalog,
+    }[case]()
+    out = render("rob", catalog)
+    pairs = variant_figures(out)
+    assert pairs
+    for wide_svg, narrow_svg in pairs.values():
+        assert smallest_rendered_text(wide_svg, DESKTOP[0]) >= DESKTOP[1]
+        assert smallest_rendered_text(narrow_svg, PHONE[0]) >= PHONE[1]
+        # Print and the PDF use the wide layout: it too fits the desktop column unscaled.
+        assert float(wide_svg.get("viewBox").split()[2]) <= DESKTOP[0]
+        for svg in (wide_svg, narrow_svg):
+            width = float(svg.get("viewBox").split()[2])
+            for t in texts(svg):
+                left, right = text_extent(t, float(t.get("font-size") or svg.get("font-size")))
+                assert left >= 0 and right <= width + 0.5, t.text
+    # Element ids stay unique with both variants on the page, and each variant's hatch
+    # pattern is its own.
+    ids = re.findall(r' id="([^"]+)"', out)
+    assert len(ids) == len(set(ids))
+    for wide_svg, narrow_svg in pairs.values():
+        for svg in (wide_svg, narrow_svg):
+            own = {e.get("id") for e in svg.iter() if e.get("id")}
+            used = {
+                m for e in svg.iter() for m in re.findall(r"url\(#([^)]+)\)", e.get("fill", ""))
+            }
+            assert used and used <= own
 
 
 def test_rob_tools_vocabulary() -> None:
@@ -453,18 +569,6 @@ def test_rob_tools_vocabulary() -> None:
 
 
 # --- forest plot --------------------------------------------------------------------------------
-
-
-def forest_figures(out: str) -> dict[str, tuple[ET.Element, ET.Element]]:
-    """Return each forest figure's (wide, narrow) SVGs by title."""
-    found = {}
-    for block in re.findall(r"<figure\b.*?</figure>", out, re.S):
-        wide = re.search(r"variant--wide\">\n(<svg\b.*?</svg>)", block, re.S)
-        narrow = re.search(r"variant--narrow\">\n(<svg\b.*?</svg>)", block, re.S)
-        assert wide and narrow, "every forest figure has a wide and a narrow variant"
-        w, n = ET.fromstring(wide.group(1)), ET.fromstring(narrow.group(1))
-        found[w.find(f"{SVG}title").text] = (w, n)
-    return found
 
 
 def linked_ids(svg: ET.Element) -> list[str]:
@@ -486,7 +590,7 @@ WITHIN_T = "change from baseline, no control group"
 
 def test_forest_one_figure_per_family_and_comparison() -> None:
     out = render("forest", forest_catalog())
-    assert list(forest_figures(out)) == [
+    assert list(variant_figures(out)) == [
         f"Forest plot: {CHRONIC}, {BETWEEN_T}",
         f"Forest plot: {CHRONIC}, {WITHIN_T}",
         f"Forest plot: {PREVENTION}, {BETWEEN_T}",
@@ -499,7 +603,7 @@ def test_forest_one_figure_per_family_and_comparison() -> None:
 
 def test_forest_never_mixes_comparison_types_or_families() -> None:
     catalog = forest_catalog()
-    for title, (wide, narrow) in forest_figures(render("forest", catalog)).items():
+    for title, (wide, narrow) in variant_figures(render("forest", catalog)).items():
         ids = linked_ids(wide)
         assert ids == linked_ids(narrow)
         comparators = {catalog.study(i).comparator == "none" for i in ids}
@@ -520,7 +624,7 @@ def test_forest_never_mixes_comparison_types_or_families() -> None:
             ),
         ),
     )
-    found = forest_figures(render("forest", make_catalog([early])))
+    found = variant_figures(render("forest", make_catalog([early])))
     assert list(found) == [f"Forest plot: {PREVENTION}, {BETWEEN_T}"]
 
 
@@ -533,7 +637,7 @@ def test_forest_every_plotted_row_links_to_its_study() -> None:
         for o in s.outcomes
         if o.effect is not None and o.effect.ci_lower is not None
     )
-    figures_found = forest_figures(out)
+    figures_found = variant_figures(out)
     assert sorted(i for w, _ in figures_found.values() for i in linked_ids(w)) == plotted
     for wide, _ in figures_found.values():
         for a in wide.iter(f"{SVG}a"):
@@ -545,7 +649,7 @@ def test_forest_every_plotted_row_links_to_its_study() -> None:
 
 
 def test_forest_axes_say_which_side_favours_ketamine() -> None:
-    found = forest_figures(render("forest", forest_catalog()))
+    found = variant_figures(render("forest", forest_catalog()))
     wide, narrow = found[f"Forest plot: {CHRONIC}, {BETWEEN_T}"]
     for svg in (wide, narrow):
         text = [t.text for t in texts(svg)]
@@ -568,18 +672,18 @@ def test_forest_axes_say_which_side_favours_ketamine() -> None:
             ),
         )
     )
-    ((wide, _),) = forest_figures(render("forest", make_catalog([signed]))).values()
+    ((wide, _),) = variant_figures(render("forest", make_catalog([signed]))).values()
     assert [t.text for t in texts(wide) if t.get("class") == "rf-forest-direction"] == [
         "← favours comparator",
         "favours ketamine →",
     ]
     better = make_study(outcomes=(make_outcome("response-duration", make_effect("MD", 5, 1, 9)),))
-    ((wide, _),) = forest_figures(render("forest", make_catalog([better]))).values()
+    ((wide, _),) = variant_figures(render("forest", make_catalog([better]))).values()
     assert "← favours comparator" in words(wide) and "favours ketamine →" in words(wide)
 
 
 def test_forest_pooled_estimates_are_diamonds_labelled_with_their_review() -> None:
-    found = forest_figures(render("forest", forest_catalog()))
+    found = variant_figures(render("forest", forest_catalog()))
     diamonds = {
         title: len(w.findall(f".//{SVG}polygon[@class='rf-forest-pooled']"))
         for title, (w, _) in found.items()
@@ -620,7 +724,7 @@ def test_forest_without_effects() -> None:
 
 def test_forest_real_records(real_catalog: Catalog) -> None:
     out = render("forest", real_catalog, condition="ptsd")
-    found = forest_figures(out)
+    found = variant_figures(out)
     chronic = found[f"Forest plot: {CHRONIC}, {BETWEEN_T}"][0]
     assert {"feder-2014", "feder-2021", "du-2022", "borgogna-2024"} == set(linked_ids(chronic))
     feder = next(r for r in chronic.iter(f"{SVG}g") if "Feder 2014 · IES-R" in words(r))
@@ -634,16 +738,13 @@ def test_forest_real_records(real_catalog: Catalog) -> None:
 
 
 def test_forest_text_size_fits_the_responsive_contract(real_catalog: Catalog) -> None:
-    """All text is 12 units, and each layout fits its screen's content column unscaled.
+    """Wide text renders at 12 px or more at 1,280 px, narrow text at 11 px or more at 390 px.
 
-    About 690 px at a 1,280 px viewport for the wide plot, about 350 px at 390 px for the
-    narrow one (measured in the built site).
+    Measured after the SVG scales to the content column.
     """
-    for wide, narrow in forest_figures(render("forest", real_catalog, condition="ptsd")).values():
-        for svg, limit in ((wide, 690), (narrow, 350)):
-            assert float(svg.get("viewBox").split()[2]) <= limit
-            sizes = {float(t.get("font-size") or svg.get("font-size")) for t in texts(svg)}
-            assert min(sizes) >= 12
+    for wide, narrow in variant_figures(render("forest", real_catalog, condition="ptsd")).values():
+        for svg, (column, target) in ((wide, DESKTOP), (narrow, PHONE)):
+            assert smallest_rendered_text(svg, column) >= target
         # Narrow: the estimate is on the line under the row's label.
         row = next(g for g in narrow.iter(f"{SVG}g") if g.get("class") == "rf-forest-row")
         lines = row.findall(f"{SVG}text")

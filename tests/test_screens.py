@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, needs(chromium_missing_reason())]
 
 #: Figures whose text size is measured but not held to the target. Empty: every figure on
 #: the measured pages meets it (the risk-of-bias figures are not on them while no record has a
-#: published judgement; their size is a known gap, see DEVELOPING.md).
+#: published judgement; tests/test_figures.py holds them to the target from their viewBox).
 PENDING_FIGURES: frozenset[str] = frozenset()
 #: The smallest touch target on a phone (WCAG 2.5.5, Apple and Android guidance), CSS px.
 TOUCH = 44
