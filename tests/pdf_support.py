@@ -43,13 +43,19 @@ def structure_elements(reader: PdfReader, kinds: set[str]) -> list[dict]:
     return found
 
 
-def marked_content(reader: PdfReader, kinds: set[str]) -> set[tuple[int, int]]:
-    """Return (page index, MCID) of the content under structure elements of the given kinds."""
+def marked_content(
+    reader: PdfReader, kinds: set[str], root: dict | None = None
+) -> set[tuple[int, int]]:
+    """Return (page index, MCID) of the content under structure elements of the given kinds.
+
+    ``root`` limits the search to one element's subtree (default: the whole structure tree).
+    """
     from pypdf.generic import DictionaryObject, IndirectObject
 
     pages = {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)}
     found: set[tuple[int, int]] = set()
-    stack: list = [(reader.trailer["/Root"]["/StructTreeRoot"], None, False)]
+    start = reader.trailer["/Root"]["/StructTreeRoot"] if root is None else root
+    stack: list = [(start, None, False)]
     while stack:
         node, page, inside = stack.pop()
         if isinstance(node, IndirectObject):

@@ -745,10 +745,12 @@ def test_the_pdf_is_tagged_pdf_ua(real: RealPdf) -> None:
 
 def test_every_figure_has_alternative_text_from_its_data(real: RealPdf) -> None:
     figures = structure_elements(real.reader, {"/Figure"})
+    # Each figure is built twice, wide and narrow (for phones); the PDF prints the wide one.
     built = sum(
-        page.read_text(encoding="utf-8").count('class="review-figure__svg"')
+        text.count('class="review-figure__svg"') - text.count("review-figure__variant--narrow")
         for page in real.site.glob("**/index.html")
         if "explorer" not in page.parts
+        for text in [page.read_text(encoding="utf-8")]
     )
     assert len(figures) == built > 5  # one per figure: the narrow layouts are not printed
     alts = [str(figure.get("/Alt", "")) for figure in figures]
@@ -767,6 +769,25 @@ def test_no_web_only_content_or_local_address(real: RealPdf) -> None:
     uris = link_uris(real.reader)
     assert uris and not [uri for uri in uris if LOCAL.search(uri)]
     assert "Study explorer" not in [title for _, title, _ in outline(real.reader)]
+
+
+def test_figure_text_prints_at_least_8_pt(real: RealPdf) -> None:
+    # A figure is scaled to the text width; its 12-unit SVG text must stay legible on paper
+    # (the text-size target: 8 pt or more), in every figure, forest plots included.
+    figures = structure_elements(real.reader, {"/Figure"})
+    measured = {}
+    for figure in figures:
+        drawn = marked_content(real.reader, {"/Figure"}, root=figure)
+        measured[str(figure.get("/Alt", ""))[:60]] = [
+            size
+            for index in sorted({page for page, _ in drawn})
+            for mcid, size in text_sizes(real.reader, index)
+            if (index, mcid) in drawn
+        ]
+    assert any(alt.startswith("Forest plot") for alt in measured), list(measured)
+    assert all(measured.values()), [alt for alt, sizes in measured.items() if not sizes]
+    smallest = {alt: round(min(sizes), 2) for alt, sizes in measured.items()}
+    assert min(smallest.values()) >= 8.0 - 0.01, smallest
 
 
 def test_table_text_is_at_least_8_5_pt(real: RealPdf) -> None:
