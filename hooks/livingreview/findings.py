@@ -183,10 +183,10 @@ def study_link(study: Study, page_src: str) -> Markup:
 def _effect_words(catalog: Catalog, e: Effect) -> str:
     measures = catalog.vocab("effect_measures")
     label = measures[e.measure].label if e.measure in measures else e.measure
-    text = f"{label} {format_number(e.estimate)}"
+    text = f"{label} {e.number(e.estimate)}"
     if e.ci_lower is not None and e.ci_upper is not None:
         level = f"{format_number(e.ci_level)}% CI " if e.ci_level is not None else "CI "
-        text += f" ({level}{format_number(e.ci_lower)} to {format_number(e.ci_upper)})"
+        text += f" ({level}{e.number(e.ci_lower)} to {e.number(e.ci_upper)})"
     return text.replace("-", "−")
 
 

@@ -71,10 +71,15 @@ class _Section:
     rows: tuple[_Row, ...]
 
 
+def _num(e: Effect, x: float | None) -> str:
+    """Return a number of ``e`` with the source's decimal places and a true minus sign."""
+    return "—" if x is None else e.number(x).replace("-", "−")
+
+
 def _ci_text(e: Effect) -> str:
     if e.ci_lower is None or e.ci_upper is None:
-        return show_number(e.estimate)
-    return f"{show_number(e.estimate)} ({show_number(e.ci_lower)} to {show_number(e.ci_upper)})"
+        return _num(e, e.estimate)
+    return f"{_num(e, e.estimate)} ({_num(e, e.ci_lower)} to {_num(e, e.ci_upper)})"
 
 
 def _n(row: _Row) -> int | None:
@@ -89,6 +94,7 @@ def _n_text(row: _Row) -> str:
 def _label(catalog: Catalog, p: Placed) -> str:
     parts = [short_measure(catalog, p.outcome.measure)]
     parts += [p.outcome.timepoint] if p.outcome.timepoint else []
+    parts += [p.effect.label] if p.effect and p.effect.label else []
     who = (
         f"Pooled, as reported by {p.study.label}" if p.effect and p.effect.pooled else p.study.label
     )
@@ -453,11 +459,11 @@ def _table(
             (
                 study_link(p.study, page_src),
                 table_cell(term_label(catalog, "outcome_measures", p.outcome.measure)),
-                table_cell(p.outcome.timepoint),
+                table_cell(", ".join(x for x in (p.outcome.timepoint, e.label) if x)),
                 esc(str(n)) if n else "—",
                 esc(f"{term_label(catalog, 'effect_measures', e.measure)} {_ci_text(e)}"),
                 esc(pooled),
-                table_cell(e.note),
+                table_cell(" ".join(x for x in (e.note, p.outcome.family_note) if x)),
             )
         )
     headers = ("Study", "Outcome", "Timepoint", "n", "Estimate (CI)", "Pooled", "Note")
