@@ -478,7 +478,7 @@ def linked_ids(svg: ET.Element) -> list[str]:
     return ids
 
 
-CHRONIC = "PTSD symptom severity in chronic PTSD (treatment)"
+CHRONIC = "PTSD symptom severity in people with PTSD (treatment)"
 PREVENTION = "PTSD after trauma exposure (prevention)"
 BETWEEN_T = "comparison with a control group"
 WITHIN_T = "change from baseline, no control group"

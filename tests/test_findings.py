@@ -27,7 +27,7 @@ from livingreview.validate import load_catalog
 from test_validate import KEYS, check, make_project, only, study
 
 PTSD_ROWS = (
-    "PTSD symptom severity in chronic PTSD (treatment)",
+    "PTSD symptom severity in people with PTSD (treatment)",
     "PTSD after trauma exposure (prevention)",
     "Depression",
 )

@@ -393,6 +393,44 @@ def _description(catalog: Catalog, sections: Sequence[_Section], comparison: str
     )
 
 
+def _warnings(catalog: Catalog, sections: Sequence[_Section], comparison: str) -> str:
+    """Return caption sentences a reader needs before comparing panels or rows (``""``: none).
+
+    The benefit side of a standardized effect follows its source's sign convention, so it can
+    sit on the other side from a raw difference's; and a raw-difference axis may hold scales of
+    different ranges, whose sizes are not comparable.
+    """
+    out = []
+    good = "improvement" if comparison == WITHIN else "favouring ketamine"
+    sides = {s.side for s in sections if s.side is not None}
+    if len(sides) > 1:
+        where = "; ".join(
+            f"{s.measure.label}: {'left' if s.side == 'low' else 'right'}"
+            for s in sections
+            if s.side is not None
+        )
+        out.append(
+            f"Caution: the side {good} differs between panels ({where}), because raw "
+            "differences follow each scale's direction and standardized effects keep their "
+            "source's sign; read each axis's labels."
+        )
+    for s in sections:
+        if s.measure.get("standardized") or s.measure.get("scale") == "log":
+            continue
+        scales: list[str] = []
+        for r in s.rows:
+            name = short_measure(catalog, r.placed.outcome.measure)
+            if name not in scales:
+                scales.append(name)
+        if len(scales) > 1:
+            out.append(
+                f"The {s.measure.label.lower()} axis holds different scales "
+                f"({', '.join(scales)}): their points are not comparable in size, only in "
+                "direction."
+            )
+    return " ".join(out)
+
+
 def _why(sections: Sequence[_Section], comparison: str) -> str:
     if any(s.side is None for s in sections):
         return (
@@ -426,9 +464,10 @@ def _figure(
     desc = _description(catalog, sections, comparison)
     wide, w_width, w_height = _wide(catalog, sections, comparison, fig_id, page_url)
     narrow, n_width, n_height = _narrow(catalog, sections, comparison, f"{fig_id}-n", page_url)
+    warnings = _warnings(catalog, sections, comparison)
     caption = (
         f"{family_label}, {kind}: {plural(count, 'estimate')} as reported; each row links to its "
-        f"study. {_why(sections, comparison)}"
+        f"study. {_why(sections, comparison)}" + (f" {warnings}" if warnings else "")
     )
     # Rows are links, and an image's children are presentational (axe: nested-interactive):
     # the plot is a labelled group of links instead, still named by its title and description.
