@@ -395,14 +395,19 @@ def _certainty_cell(term: Term) -> Markup:
         "Not rated by this review. Published by another source for related evidence, "
         "not a rating of the estimate shown:"
     ]
+    # Limits are said once per source: ratings from one review share them.
+    limits: dict[tuple[str, str], None] = {}
     for r in ratings:
         source = r["source"]
-        limits = f"; {escape_data(r['limits'])}" if r.get("limits") else ""
         lines.append(
             f"**{escape_data(RATING_LABELS[r['rating']])}** ({escape_data(r['system'])}) for "
             f"{escape_data(r['scope'])}, as published by {escape_data(r['by'])} "
-            f"{cite(source['ref'])} ({escape_data(source['locator'])}){limits}"
+            f"{cite(source['ref'])} ({escape_data(source['locator'])})"
         )
+        if r.get("limits"):
+            limits[(r["by"], r["limits"])] = None
+    for by, text in limits:
+        lines.append(f"Limits of the ratings by {escape_data(by)}: {escape_data(text)}.")
     return trusted("<br>".join(lines))
 
 
