@@ -316,3 +316,16 @@ def test_every_page_has_its_own_escaped_meta_description(site: Path) -> None:
         if page.parent.name in ("404", "assets"):
             continue
         assert html.unescape(found[0]) != default, page
+
+
+def test_placement_and_population_notes_reach_the_study_pages(site: Path) -> None:
+    """Placement notes and an n that includes people without the condition are shown."""
+    du = text_of(site, "studies/du-2022")
+    assert "Outcome family, as placed by this review: Placed under prevention by this review" in du
+    assert "a direction inferred from the same abstract's convention" in du
+    mills = text_of(site, "studies/mills-1998")
+    assert "describes this outcome as OCD-related eating-disorder symptoms" in mills
+    dadabayev = text_of(site, "studies/dadabayev-2020")
+    assert "41 (includes participants without the condition: chronic-pain patients" in dadabayev
+    albott = text_of(site, "studies/albott-2018")
+    assert "(95% CI -43.5 to -23.0)" in albott

@@ -6,6 +6,7 @@ PRISMA tests also load the real ``data/prisma.yaml`` and check it against the re
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import shutil
@@ -582,7 +583,7 @@ def linked_ids(svg: ET.Element) -> list[str]:
     return ids
 
 
-CHRONIC = "PTSD symptom severity in chronic PTSD (treatment)"
+CHRONIC = "PTSD symptom severity in people with PTSD (treatment)"
 PREVENTION = "PTSD after trauma exposure (prevention)"
 BETWEEN_T = "comparison with a control group"
 WITHIN_T = "change from baseline, no control group"
@@ -775,6 +776,14 @@ def test_real_prisma_matches_the_records(real_catalog: Catalog, real_prisma: Pri
             assert expected in text
         description = svg.find(f"{SVG}desc").text
         assert "Reports listed in the Ragnhildstveit 2022 review's Table 1: 5" in description
+        # Only NCT04714541 is named in the March 2022 review; EDEN (registered 2025) is not.
+        assert "Registered trials named in the 2022 review by Ragnhildstveit and colleagues: 1" in (
+            description
+        )
+        # Duplicates are not a reason for not seeking a report: the box heading names both.
+        assert "Records removed, or not sought for retrieval:" in text
+        assert "Records not sought for retrieval: Duplicates" not in text
+        assert "Not sought: Registered trials without published results" in text
     assert {"Identification", "Screening"} <= {t.text for t in texts(wide)}
 
 
@@ -875,3 +884,35 @@ def test_prisma_missing_file(tmp_path: Path) -> None:
     assert [(p.path, p.field) for p in problems] == [("data/prisma.yaml", "")]
     out = figures.render_figure("prisma", make_catalog([make_study()]), {}, "index.md")
     assert out is not None and "<svg" not in out and "could not be loaded" in out
+
+
+def _captions(out: str) -> list[str]:
+    return [html.unescape(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", out, re.S)]
+
+
+def test_forest_caption_warns_when_panels_favour_opposite_sides_or_mix_scales() -> None:
+    raw = make_outcome("IES-R", make_effect("MD", -12.7, -22.8, -2.5))
+    pooled = make_outcome("ptsd-symptoms", make_effect("MD", -3.66, -7.05, -0.27, pooled=True))
+    standardized = make_outcome(
+        "CAPS-5", make_effect("d", 1.13, 0.36, 1.91, positive_means="favours-ketamine")
+    )
+    out = render("forest", make_catalog([make_study(outcomes=(raw, pooled, standardized))]))
+    (caption,) = [c for c in _captions(out) if c.startswith(CHRONIC)]
+    assert "the side favouring ketamine differs between panels" in caption
+    assert "Mean difference: left; Cohen's d: right" in caption
+    assert "axis holds different scales (IES-R, PTSD symptom severity)" in caption
+    # One scale, one side: no warning.
+    plain = render("forest", make_catalog([make_study(outcomes=(raw,))]))
+    (caption,) = [c for c in _captions(plain) if c.startswith(CHRONIC)]
+    assert "differs between panels" not in caption and "different scales" not in caption
+
+
+def test_forest_rows_carry_the_estimates_label_and_source_decimals() -> None:
+    overall = make_outcome("PCL-5", make_effect("g", 0.27, 0.03, 0.51, label="overall"))
+    adjusted = make_outcome(
+        "PCL-5", make_effect("g", 0.20, -0.08, 0.48, label="bias-adjusted", decimals=2)
+    )
+    out = html.unescape(render("forest", make_catalog([make_study(outcomes=(overall, adjusted))])))
+    assert "Smith 2020 · PCL-5 · overall" in out
+    assert "Smith 2020 · PCL-5 · bias-adjusted: 0.20 (−0.08 to 0.48)" in out
+    assert "(1)" not in out and "(2)" not in out

@@ -7,6 +7,7 @@ helpers) and assert the exact one-line problems.
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -27,7 +28,7 @@ from livingreview.validate import load_catalog
 from test_validate import KEYS, check, make_project, only, study
 
 PTSD_ROWS = (
-    "PTSD symptom severity in chronic PTSD (treatment)",
+    "PTSD symptom severity in people with PTSD (treatment)",
     "PTSD after trauma exposure (prevention)",
     "Depression",
 )
@@ -262,3 +263,107 @@ def test_certainty_needs_a_known_source_and_a_grade_level(tmp_path: Path) -> Non
         "terms[0].certainty[1].source.ref",
     ]
     assert problems[0].message == "unknown reference key 'varker2021' (not in references.bib)"
+
+
+# --- rules added after the second reader's audit (audit 15) ---------------------------------
+
+
+def flat(cells: list[str]) -> str:
+    """Return a row's cells as one string of plain text (character references resolved)."""
+    return html.unescape(" ".join(cells))
+
+
+def test_n_including_participants_without_the_condition_is_named_not_summed() -> None:
+    plain = rct("alpha-2020", 30, -5, -9, -1)
+    mixed = rct(
+        "mixed-2020",
+        41,
+        -1,
+        -3,
+        1,
+        n_includes_without_condition="chronic-pain patients with and without PTSD",
+    )
+    cell = html.unescape(rows(make_catalog([plain, mixed]))[PTSD_ROWS[0]][0])
+    assert cell.startswith("Randomized controlled trial: 2 studies, 30 participants; ")
+    assert (
+        "not summed: 41 in Mixed 2020, which includes participants without the condition "
+        "(chronic-pain patients with and without PTSD)"
+    ) in cell
+    # Without the field the same study is summed as before.
+    unmarked = rct("mixed-2020", 41, -1, -3, 1)
+    assert rows(make_catalog([plain, unmarked]))[PTSD_ROWS[0]][0] == (
+        "Randomized controlled trial: 2 studies, 71 participants"
+    )
+
+
+def _review(*outcomes):
+    return make_study(
+        "review-2024", design="systematic-review", comparator="various", n=None, outcomes=outcomes
+    )
+
+
+def test_the_same_reviews_other_pooled_estimates_are_shown_beside_the_one_picked() -> None:
+    overall = make_outcome(
+        "PCL-5", make_effect("MD", -4, -6, -2, pooled=True, studies=6, n=221, label="overall")
+    )
+    adjusted = make_outcome(
+        "PCL-5", make_effect("MD", -2, -5, 1, pooled=True, label="bias-adjusted")
+    )
+    cell = rows(make_catalog([_review(overall, adjusted)]))[PTSD_ROWS[0]]
+    text = flat(cell)
+    assert "(PCL-5, overall): pooled, as reported by" in text
+    assert "Also reported by the same review:" in text
+    assert "(PCL-5, bias-adjusted): No clear difference" in text
+    # Another study's estimate is not "the same review's".
+    alone = rows(make_catalog([_review(overall), rct("alpha-2020", 30, -5, -9, -1)]))
+    assert "Also reported by the same review" not in flat(alone[PTSD_ROWS[0]])
+
+
+def test_a_controlled_finding_without_a_number_is_quoted_beside_a_change_from_baseline() -> None:
+    uncontrolled = make_study(
+        "open-2018",
+        design="open-label",
+        comparator="none",
+        n=15,
+        outcomes=(make_outcome("MADRS", make_effect("MD", -26.6, -30.2, -23.0, decimals=1)),),
+    )
+    controlled = make_study(
+        "trial-2022",
+        n=158,
+        outcomes=(make_outcome("MADRS", None, finding="Depression improved more than placebo."),),
+    )
+    text = flat(rows(make_catalog([uncontrolled, controlled]))["Depression"])
+    assert "−26.6 (CI −30.2 to −23.0)" in text  # the source's decimal places are kept
+    assert "Controlled findings without a recorded number, as reported:" in text
+    assert "(MADRS, n = 158): Depression improved more than placebo." in text
+    # Beside a controlled estimate nothing is added: the rule is about uncontrolled numbers.
+    alone = flat(rows(make_catalog([uncontrolled]))["Depression"])
+    assert "Controlled findings" not in alone
+
+
+def test_serious_adverse_events_are_shown_and_family_notes_reach_the_reader() -> None:
+    ae = AdverseEvents(
+        "reported", "Well tolerated.", Source("feder2021", "Abstract"), "None reported."
+    )
+    noted = make_outcome(
+        "PCL-5",
+        make_effect("MD", 2, 1, 3, pooled=True, studies=3),
+        family="ptsd-prevention",
+        family_note="Placed under prevention by this review.",
+    )
+    catalog = make_catalog([rct("alpha-2020", 30, -5, -9, -1, adverse_events=ae), _review(noted)])
+    table = rows(catalog)
+    assert "Well tolerated. Serious adverse events: None reported." in flat(
+        table[PTSD_ROWS[0]][3:4]
+    )
+    assert "Placed under prevention by this review." in flat(table[PTSD_ROWS[1]][1:2])
+
+
+def test_real_summary_keeps_the_audited_caveats(real_catalog: Catalog) -> None:
+    table = rows(real_catalog)
+    chronic = flat(table[PTSD_ROWS[0]])
+    assert "not summed: 41 in Dadabayev 2020" in chronic
+    assert "(PTSD symptom severity, bias-adjusted)" in chronic
+    assert "not a rating of the estimate shown" in chronic
+    depression = flat(table["Depression"])
+    assert "[Abdallah 2022](studies/abdallah-2022.md) (MADRS, n = 158)" in depression

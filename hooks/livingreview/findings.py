@@ -183,10 +183,10 @@ def study_link(study: Study, page_src: str) -> Markup:
 def _effect_words(catalog: Catalog, e: Effect) -> str:
     measures = catalog.vocab("effect_measures")
     label = measures[e.measure].label if e.measure in measures else e.measure
-    text = f"{label} {format_number(e.estimate)}"
+    text = f"{label} {e.number(e.estimate)}"
     if e.ci_lower is not None and e.ci_upper is not None:
         level = f"{format_number(e.ci_level)}% CI " if e.ci_level is not None else "CI "
-        text += f" ({level}{format_number(e.ci_lower)} to {format_number(e.ci_upper)})"
+        text += f" ({level}{e.number(e.ci_lower)} to {e.number(e.ci_upper)})"
     return text.replace("-", "−")
 
 
@@ -222,11 +222,66 @@ def _findings_cell(catalog: Catalog, rows: Sequence[Placed], page_src: str) -> M
             f"({escape_data(short_measure(catalog, p.outcome.measure))}): "
             f"{escape_data(p.outcome.finding)} "
             f"{cite(p.outcome.source.ref)}"
+            + (f" {escape_data(p.outcome.family_note)}" if p.outcome.family_note else "")
         )
     more = len(primary) - len(quoted)
     studies = "study" if more == 1 else "studies"
     tail = [f"{more} more {studies}: see the studies' pages."] if more > 0 else []
     return trusted("<br>".join(["No numerical estimate is recorded. As reported:", *quoted, *tail]))
+
+
+def _what(catalog: Catalog, p: Placed, measure: bool = True) -> str:
+    """Return ``(measure, timepoint, label)`` for an estimate, leaving out empty parts."""
+    e = p.effect
+    what = [short_measure(catalog, p.outcome.measure)] if measure else []
+    what += [p.outcome.timepoint] if p.outcome.timepoint else []
+    what += [e.label] if e is not None and e.label else []
+    return f"({escape_data(', '.join(what))})" if what else ""
+
+
+def _same_review(catalog: Catalog, best: Placed, rows: Sequence[Placed]) -> list[str]:
+    """Return the other pooled estimates the best estimate's review reports for this family.
+
+    One pooled number alone can read stronger than its source: a review that also reports a
+    bias-adjusted or subgroup estimate has those shown beside it.
+    """
+    out = []
+    for p in rows:
+        e = p.effect
+        if p is best or e is None or not e.pooled or p.study.id != best.study.id:
+            continue
+        text = f"{escape_data(_effect_words(catalog, e))} {_what(catalog, p)}"
+        if e.ci_lower is None or e.ci_upper is None:
+            text += ": " + escape_data(p.outcome.finding)
+        else:
+            text += ": " + escape_data(plain_direction(catalog, p))
+        if p.outcome.family_note:
+            text += " " + escape_data(p.outcome.family_note)
+        out.append(text)
+    return out
+
+
+def _controlled_without_number(
+    catalog: Catalog, rows: Sequence[Placed], page_src: str
+) -> list[str]:
+    """Return controlled findings that have no recorded estimate, largest study first.
+
+    Shown when the estimate picked is a change from baseline without a control group, so a
+    controlled result is never hidden behind an uncontrolled number because it lacks one.
+    """
+    controlled = [
+        p
+        for p in rows
+        if p.comparison == BETWEEN and p.effect is None and not is_review(catalog, p.study)
+    ]
+    controlled.sort(key=lambda p: (-(p.study.n or 0), p.study.year, p.study.id))
+    return [
+        f"{study_link(p.study, page_src)} "
+        f"({escape_data(short_measure(catalog, p.outcome.measure))}"
+        + (f", n = {p.study.n}" if p.study.n else "")
+        + f"): {escape_data(p.outcome.finding)} {cite(p.outcome.source.ref)}"
+        for p in controlled
+    ]
 
 
 def _estimate_cell(catalog: Catalog, best: Placed, page_src: str) -> Markup:
@@ -235,6 +290,7 @@ def _estimate_cell(catalog: Catalog, best: Placed, page_src: str) -> Markup:
     parts = [escape_data(_effect_words(catalog, e))]
     what = [short_measure(catalog, best.outcome.measure)]
     what += [best.outcome.timepoint] if best.outcome.timepoint else []
+    what += [e.label] if e.label else []
     parts.append(f"({escape_data(', '.join(what))})")
     link = study_link(best.study, page_src)
     if e.pooled:
@@ -250,7 +306,28 @@ def _estimate_cell(catalog: Catalog, best: Placed, page_src: str) -> Markup:
         )
     else:
         source = f"{link}" + (f", n = {best.study.n}" if best.study.n else "")
-    return trusted(" ".join(parts) + f": {source} {cite(best.outcome.source.ref)}")
+    note = f" {escape_data(best.outcome.family_note)}" if best.outcome.family_note else ""
+    return trusted(" ".join(parts) + f": {source} {cite(best.outcome.source.ref)}{note}")
+
+
+def _beside_cell(catalog: Catalog, best: Placed, rows: Sequence[Placed], page_src: str) -> str:
+    """Return what the summary shows beside the picked estimate (``""``: nothing).
+
+    The same review's other pooled estimates, and, beside a change from baseline, the
+    controlled findings that have no number.
+    """
+    lines = []
+    others = _same_review(catalog, best, rows)
+    if others:
+        lines.append("Also reported by the same review:<br>" + "<br>".join(others))
+    if best.comparison == WITHIN:
+        controlled = _controlled_without_number(catalog, rows, page_src)
+        if controlled:
+            lines.append(
+                "Controlled findings without a recorded number, as reported:<br>"
+                + "<br>".join(controlled)
+            )
+    return "<br>".join(lines)
 
 
 def _studies_cell(catalog: Catalog, rows: Sequence[Placed]) -> Markup:
@@ -270,13 +347,22 @@ def _studies_cell(catalog: Catalog, rows: Sequence[Placed]) -> Markup:
         if is_review(catalog, studies[0]):
             lines.append(f"{escape_data(label)}: {count}")
             continue
-        known = [s.n for s in studies if s.n is not None]
+        # A study whose n counts people without the condition is named, not summed: its
+        # participants would inflate the count of people with the condition.
+        mixed = [s for s in studies if s.n is not None and s.n_includes_without_condition]
+        known = [s.n for s in studies if s.n is not None and s not in mixed]
         total = sum(known)
         n = f"{total} participant{'' if total == 1 else 's'}" if known else "n not reported"
-        missing = len(studies) - len(known)
-        if known and missing:
+        missing = len([s for s in studies if s.n is None])
+        if (known or mixed) and missing:
             n += f"; n not reported for {missing}"
-        lines.append(f"{escape_data(label)}: {count}, {escape_data(n)}")
+        line = f"{escape_data(label)}: {count}, {escape_data(n)}"
+        for s in mixed:
+            line += (
+                f"; not summed: {s.n} in {escape_data(s.label)}, which includes participants "
+                f"without the condition ({escape_data(s.n_includes_without_condition)})"
+            )
+        lines.append(line)
     return trusted("<br>".join(lines))
 
 
@@ -290,7 +376,10 @@ def _adverse_cell(rows: Sequence[Placed], page_src: str) -> Markup:
     for s in reported:
         ae = s.adverse_events
         assert ae is not None
-        lines.append(f"{study_link(s, page_src)}: {escape_data(ae.summary)} {cite(ae.source.ref)}")
+        serious = f" Serious adverse events: {ae.serious}" if ae.serious else ""
+        lines.append(
+            f"{study_link(s, page_src)}: {escape_data(ae.summary + serious)} {cite(ae.source.ref)}"
+        )
     silent = len(studies) - len(reported)
     if silent:
         many = "study" if silent == 1 else "studies"
@@ -302,7 +391,12 @@ def _certainty_cell(term: Term) -> Markup:
     ratings = term.get("certainty") or ()
     if not ratings:
         return trusted("Not rated")
-    lines = ["Not rated by this review. Published for related evidence:"]
+    lines = [
+        "Not rated by this review. Published by another source for related evidence, "
+        "not a rating of the estimate shown:"
+    ]
+    # Limits are said once per source: ratings from one review share them.
+    limits: dict[tuple[str, str], None] = {}
     for r in ratings:
         source = r["source"]
         lines.append(
@@ -310,6 +404,10 @@ def _certainty_cell(term: Term) -> Markup:
             f"{escape_data(r['scope'])}, as published by {escape_data(r['by'])} "
             f"{cite(source['ref'])} ({escape_data(source['locator'])})"
         )
+        if r.get("limits"):
+            limits[(r["by"], r["limits"])] = None
+    for by, text in limits:
+        lines.append(f"Limits of the ratings by {escape_data(by)}: {escape_data(text)}.")
     return trusted("<br>".join(lines))
 
 
@@ -346,17 +444,20 @@ def findings_table(catalog: Catalog, filters: Mapping[str, str], page_src: str) 
                 _estimate_cell(catalog, best, page_src),
                 plain_direction(catalog, best),
             )
+            beside = _beside_cell(catalog, best, members, page_src)
         elif members:
             estimate = _findings_cell(catalog, primary or members, page_src)
             direction = "Not estimable from the records; see the findings."
+            beside = ""
         else:
-            estimate, direction = trusted("No study recorded."), "—"
+            estimate, direction, beside = trusted("No study recorded."), "—", ""
         rows.append(
             {
                 "family": term.label,
                 "studies": _studies_cell(catalog, members),
                 "estimate": estimate,
                 "direction": direction,
+                "beside": trusted(beside),
                 "adverse": _adverse_cell(primary, page_src),
                 "certainty": _certainty_cell(term),
             }

@@ -165,6 +165,16 @@ class Effect:
     #: For a standardized effect: what a positive value means (``favours-ketamine`` or
     #: ``favours-comparator``), as the source reports it; ``""`` when not recorded.
     positive_means: str = ""
+    #: What tells this estimate apart from another of the same outcome (``bias-adjusted``).
+    label: str = ""
+    #: Decimal places as the source gives them (``23.0``); ``None``: the shortest exact form.
+    decimals: int | None = None
+
+    def number(self, x: float | None) -> str:
+        """Return one of this estimate's numbers with the source's decimal places, if recorded."""
+        if x is None or self.decimals is None:
+            return format_number(x)
+        return f"{x:.{self.decimals}f}"
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,8 @@ class Outcome:
     effect: Effect | None = None
     #: Outcome family named by the record (``outcome_families.yaml``); ``""``: the measure's.
     family: str = ""
+    #: Why this review placed the outcome in its family, shown to readers; ``""``: none.
+    family_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,6 +292,8 @@ class Study:
     author_name: str = ""
     #: Why a primary study records no n ("not found in the checked sources").
     n_not_reported: str = ""
+    #: When n counts participants without the study's condition: who, and subgroup sizes known.
+    n_includes_without_condition: str = ""
 
     @property
     def year(self) -> int:

@@ -146,12 +146,12 @@ def participants_text(s: Study) -> str:
 
 def effect_text(e: Effect, labels: Labels) -> str:
     """Return an effect estimate as text: ``Risk ratio 0.81 (95% CI 0.63 to 1.04), p = 0.1``."""
-    text = f"{labels.label('effect_measures', e.measure)} {format_number(e.estimate)}"
+    text = f"{labels.label('effect_measures', e.measure)} {e.number(e.estimate)}"
     if e.ci_lower is not None and e.ci_upper is not None:
         level = (
             f"{format_number(e.ci_level)}% CI" if e.ci_level is not None else "CI, level not stated"
         )
-        text += f" ({level} {format_number(e.ci_lower)} to {format_number(e.ci_upper)})"
+        text += f" ({level} {e.number(e.ci_lower)} to {e.number(e.ci_upper)})"
     if e.p_value is not None:
         text += f", p = {format_number(e.p_value)}"
     if e.pooled:
@@ -178,7 +178,20 @@ def study_rows(s: Study, labels: Labels) -> list[tuple[str, str | Markup]]:
         ("Population", s.population),
         ("Setting", s.setting or None),
         ("Country", s.country or None),
-        ("Participants", str(s.n) if s.n is not None else (s.n_not_reported or None)),
+        (
+            "Participants",
+            (
+                str(s.n)
+                + (
+                    f" (includes participants without the condition: "
+                    f"{s.n_includes_without_condition})"
+                    if s.n_includes_without_condition
+                    else ""
+                )
+            )
+            if s.n is not None
+            else (s.n_not_reported or None),
+        ),
         ("Studies included", str(s.studies_included) if s.studies_included else None),
         (
             "Groups",

@@ -71,10 +71,15 @@ class _Section:
     rows: tuple[_Row, ...]
 
 
+def _num(e: Effect, x: float | None) -> str:
+    """Return a number of ``e`` with the source's decimal places and a true minus sign."""
+    return "—" if x is None else e.number(x).replace("-", "−")
+
+
 def _ci_text(e: Effect) -> str:
     if e.ci_lower is None or e.ci_upper is None:
-        return show_number(e.estimate)
-    return f"{show_number(e.estimate)} ({show_number(e.ci_lower)} to {show_number(e.ci_upper)})"
+        return _num(e, e.estimate)
+    return f"{_num(e, e.estimate)} ({_num(e, e.ci_lower)} to {_num(e, e.ci_upper)})"
 
 
 def _n(row: _Row) -> int | None:
@@ -89,6 +94,7 @@ def _n_text(row: _Row) -> str:
 def _label(catalog: Catalog, p: Placed) -> str:
     parts = [short_measure(catalog, p.outcome.measure)]
     parts += [p.outcome.timepoint] if p.outcome.timepoint else []
+    parts += [p.effect.label] if p.effect and p.effect.label else []
     who = (
         f"Pooled, as reported by {p.study.label}" if p.effect and p.effect.pooled else p.study.label
     )
@@ -387,6 +393,44 @@ def _description(catalog: Catalog, sections: Sequence[_Section], comparison: str
     )
 
 
+def _warnings(catalog: Catalog, sections: Sequence[_Section], comparison: str) -> str:
+    """Return caption sentences a reader needs before comparing panels or rows (``""``: none).
+
+    The benefit side of a standardized effect follows its source's sign convention, so it can
+    sit on the other side from a raw difference's; and a raw-difference axis may hold scales of
+    different ranges, whose sizes are not comparable.
+    """
+    out = []
+    good = "improvement" if comparison == WITHIN else "favouring ketamine"
+    sides = {s.side for s in sections if s.side is not None}
+    if len(sides) > 1:
+        where = "; ".join(
+            f"{s.measure.label}: {'left' if s.side == 'low' else 'right'}"
+            for s in sections
+            if s.side is not None
+        )
+        out.append(
+            f"Caution: the side {good} differs between panels ({where}), because raw "
+            "differences follow each scale's direction and standardized effects keep their "
+            "source's sign; read each axis's labels."
+        )
+    for s in sections:
+        if s.measure.get("standardized") or s.measure.get("scale") == "log":
+            continue
+        scales: list[str] = []
+        for r in s.rows:
+            name = short_measure(catalog, r.placed.outcome.measure)
+            if name not in scales:
+                scales.append(name)
+        if len(scales) > 1:
+            out.append(
+                f"The {s.measure.label.lower()} axis holds different scales "
+                f"({', '.join(scales)}): their points are not comparable in size, only in "
+                "direction."
+            )
+    return " ".join(out)
+
+
 def _why(sections: Sequence[_Section], comparison: str) -> str:
     if any(s.side is None for s in sections):
         return (
@@ -420,9 +464,10 @@ def _figure(
     desc = _description(catalog, sections, comparison)
     wide, w_width, w_height = _wide(catalog, sections, comparison, fig_id, page_url)
     narrow, n_width, n_height = _narrow(catalog, sections, comparison, f"{fig_id}-n", page_url)
+    warnings = _warnings(catalog, sections, comparison)
     caption = (
         f"{family_label}, {kind}: {plural(count, 'estimate')} as reported; each row links to its "
-        f"study. {_why(sections, comparison)}"
+        f"study. {_why(sections, comparison)}" + (f" {warnings}" if warnings else "")
     )
     # Rows are links, and an image's children are presentational (axe: nested-interactive):
     # the plot is a labelled group of links instead, still named by its title and description.
@@ -453,11 +498,11 @@ def _table(
             (
                 study_link(p.study, page_src),
                 table_cell(term_label(catalog, "outcome_measures", p.outcome.measure)),
-                table_cell(p.outcome.timepoint),
+                table_cell(", ".join(x for x in (p.outcome.timepoint, e.label) if x)),
                 esc(str(n)) if n else "—",
                 esc(f"{term_label(catalog, 'effect_measures', e.measure)} {_ci_text(e)}"),
                 esc(pooled),
-                table_cell(e.note),
+                table_cell(" ".join(x for x in (e.note, p.outcome.family_note) if x)),
             )
         )
     headers = ("Study", "Outcome", "Timepoint", "n", "Estimate (CI)", "Pooled", "Note")

@@ -132,8 +132,10 @@ def _content(prisma: Prisma) -> _Content:
     db, om, inc = prisma.databases_registers, prisma.other_methods, prisma.included
     db_ident = [f"Databases {_n(db.databases)}", f"Registers {_n(db.registers)}"]
     db_ident += [db.note] if db.note else []
+    # PRISMA's other-methods column has no box for duplicates: they share the first side box,
+    # whose heading names both, so the count does not read as a reason for not seeking.
     not_sought = [f"Duplicates removed {_n(om.duplicates_removed)}"]
-    not_sought += [f"{c.reason} {_n(c.count)}" for c in om.not_sought]
+    not_sought += [f"Not sought: {c.reason} {_n(c.count)}" for c in om.not_sought]
 
     def excluded(items: Sequence[PrismaCount], note: str) -> list[str]:
         out = [f"{c.reason} {_n(c.count)}" for c in items] or [_n(0)]
@@ -172,7 +174,7 @@ def _content(prisma: Prisma) -> _Content:
             (f"Reports assessed for eligibility {_n(om.assessed)}", []),
         ],
         om_side=[
-            ("Records not sought for retrieval:", not_sought),
+            ("Records removed, or not sought for retrieval:", not_sought),
             (f"Reports not retrieved {_n(om.not_retrieved)}", []),
             ("Reports excluded:", excluded(om.reports_excluded, om.note)),
         ],

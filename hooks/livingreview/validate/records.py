@@ -424,6 +424,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
                 primary=o.get("primary", False),
                 timepoint=o.get("timepoint", ""),
                 family=o.get("family", ""),
+                family_note=o.get("family_note", ""),
                 arms=arms,
                 effect=effect,
             )
@@ -495,6 +496,7 @@ def _build_study(doc: Document, author_name: str = "") -> Study:
         updated=d["updated"],
         author_name=author_name,
         n_not_reported=part.get("n_not_reported", ""),
+        n_includes_without_condition=part.get("n_includes_without_condition", ""),
     )
 
 
