@@ -143,3 +143,17 @@ def launch_options() -> dict[str, Any]:
         "headless": True,
         "args": list(CHROMIUM_ARGS),
     }
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Launch Debian's chromium with Playwright; close it on exit (one per test module)."""
+    # Imported here: modules that only build or serve the site need no Playwright.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -24,13 +24,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_support import (
     LOCAL_HOSTS,
+    chromium,
     chromium_missing_reason,
-    launch_options,
     serve,
     shared_site,
 )
 from conftest import needs
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 _MISSING = chromium_missing_reason()
 pytestmark = [
@@ -91,12 +91,8 @@ def base_url(site: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Launch Debian's chromium once for this module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

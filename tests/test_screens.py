@@ -19,9 +19,9 @@ from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_support import chromium_missing_reason, launch_options, serve, shared_site
+from browser_support import chromium, chromium_missing_reason, serve, shared_site
 from conftest import needs
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from screen_metrics import PAGES, VIEWPORT_HEIGHT, WIDTHS, measure
 
 pytestmark = [pytest.mark.browser, needs(chromium_missing_reason())]
@@ -42,12 +42,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module", params=sorted(WIDTHS), ids=lambda w: f"{w}px")
