@@ -12,6 +12,7 @@ Event order in one build: ``on_config`` -> ``on_files`` (load + validate, add ge
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 from collections.abc import Callable
@@ -128,10 +129,32 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig | None:
     return config
 
 
+def _pause_garbage_collector() -> None:
+    """Stop the cyclic garbage collector while the hooks build the model (until ``on_nav``).
+
+    Loading creates millions of small objects that all stay alive; each automatic collection
+    would walk them again, and the full ones walk everything. ``serve`` froze the previous
+    build's model: unfreezing lets what became garbage since be collected.
+    """
+    gc.unfreeze()
+    gc.disable()
+
+
+def _resume_garbage_collector() -> None:
+    """Collect normally again, leaving the model out of every later collection.
+
+    The model lives until the build ends, so walking it while MkDocs renders each page only
+    costs time (it made our build's collections about 1 s slower at 1,000 studies).
+    """
+    gc.freeze()
+    gc.enable()
+
+
 @_reported
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files | None:
     """Load and validate the data; add the generated pages as virtual files."""
     assert _build is not None
+    _pause_garbage_collector()
     try:
         _build.load()
     except ProblemsFound as exc:
@@ -185,6 +208,7 @@ def on_nav(nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigat
         _fail(problems)
     if RENDERED.dirty:
         _skip_unchanged_pages(nav, config, files)
+    _resume_garbage_collector()
     return nav
 
 
@@ -281,6 +305,7 @@ def on_build_error(*, error: Exception) -> None:
     what is on disk. Under ``mkdocs serve`` the browser shows the inputs' problems instead of
     old pages.
     """
+    _resume_garbage_collector()  # the build may have stopped before on_nav resumed it
     RENDERED.forget()
     if _preview["serving"] and _preview["problems"] and _preview["site_dir"]:
         write_problems_page(Path(_preview["site_dir"]), _preview["problems"], _preview["site_name"])

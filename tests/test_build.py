@@ -317,3 +317,30 @@ def test_dirty_serve_rebuild_renders_only_affected_pages_and_matches_a_full_buil
     dirty_tree, full_tree = snapshot(dirty_site), snapshot(full_site)
     dirty_tree.pop(SEARCH_INDEX), full_tree.pop(SEARCH_INDEX)
     assert dirty_tree == full_tree
+
+
+def test_garbage_collector_runs_again_after_a_build_that_passed_or_failed(
+    project_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The hooks pause the cyclic collector while they build the model (on_files to on_nav).
+
+    A process that builds again (``mkdocs serve``) must not be left without it: after a build
+    that passed, the model is frozen out of later collections and collection is on; after a
+    build that stopped on a bad record, collection is on too.
+    """
+    import gc
+
+    from mkdocs.exceptions import Abort
+
+    root = project_copy(site=True)
+    try:
+        serve_build(root, tmp_path / "site", dirty=False, first=True)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        record = root / "data" / "studies" / "feder-2014.yaml"
+        record.write_text(record.read_text(encoding="utf-8") + "not_a_field: 1\n", "utf-8")
+        with pytest.raises(Abort):
+            serve_build(root, tmp_path / "site", dirty=False)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -439,3 +440,69 @@ def test_a_serve_rebuild_answered_from_memory_keeps_every_table_whole(tmp_path: 
     (tmp_path / "data" / "b.yaml").write_text("id: b\nnote: x\n", "utf-8")
     edited = build()
     assert len(edited["yaml.json"]) == 2 and edited["yaml.json"] != first["yaml.json"]
+
+
+def generated_build(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """One "build" of the generated pages and data downloads, with the cache across builds."""
+    from livingreview.site import SiteBuild
+
+    fresh_process()
+    cache.open_disk_cache(root)
+    build = SiteBuild(root=root, docs_dir=root / "docs")
+    build.load()
+    pages = {p.src: p.content for p in build.generated_pages()}
+    files = {p.src: p.content for p in build.generated_files()}
+    cache.save_disk_cache()
+    return pages, files
+
+
+def test_generated_pages_and_data_downloads_are_reused_until_the_model_changes(
+    project_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livingreview import exports, pages
+
+    root = project_copy(["feder-2014", "albott-2018"])
+    renders = counted(monkeypatch, pages, "study_page")
+    downloads = counted(monkeypatch, exports, "build_downloads")
+    cold_pages, cold_files = generated_build(root)
+    assert len(renders) == 2 and len(downloads) == 1
+    assert generated_build(root) == (cold_pages, cold_files)
+    assert len(renders) == 2 and len(downloads) == 1  # nothing was made again
+    # A record edit changes the model: its page and the data downloads are made again.
+    record = root / "data" / "studies" / "albott-2018.yaml"
+    text = record.read_text(encoding="utf-8")
+    marker = "  - The abstract does not say"
+    assert marker in text
+    record.write_text(text.replace(marker, "  - Cache check note.\n" + marker), "utf-8")
+    edited_pages, edited_files = generated_build(root)
+    assert len(renders) == 4 and len(downloads) == 2
+    assert "Cache check note." in edited_pages["studies/albott-2018.md"]
+    assert "Cache check note." in edited_files["downloads/studies.json"]
+    assert "Cache check note." not in cold_files["downloads/studies.json"]
+    # A vocabulary label is part of the model too (pages show labels, not codes).
+    designs = root / "data" / "vocabularies" / "designs.yaml"
+    designs.write_text(
+        designs.read_text(encoding="utf-8").replace("label: Randomized", "label: Randomised"),
+        "utf-8",
+    )
+    relabelled, _ = generated_build(root)
+    assert len(renders) == 6
+    assert "Randomised" in relabelled["studies/feder-2014.md"]
+    assert "Randomised" not in edited_pages["studies/feder-2014.md"]
+
+
+def test_model_digest_is_the_same_in_every_process_for_the_same_inputs(
+    project_copy: Callable[..., Path],
+) -> None:
+    root = project_copy(["feder-2014"])
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]);"
+        "from livingreview.site import SiteBuild;"
+        "b = SiteBuild(root=Path(sys.argv[1]), docs_dir=Path(sys.argv[1]) / 'docs');"
+        "b.load(); print(b.model_digest())"
+    )
+    run = [sys.executable, "-c", code, str(root), str(ROOT / "hooks")]
+    digests = {
+        subprocess.run(run, capture_output=True, text=True, check=True).stdout for _ in range(2)
+    }
+    assert len(digests) == 1 and len(digests.pop().strip()) == 64

@@ -66,6 +66,12 @@ class ContentCache(Generic[V]):
             self._entries[key] = (digest, value)
         return value
 
+    def latest(self, key: Hashable) -> V | None:
+        """Return the value last made for ``key`` (whatever its content), or ``None``."""
+        with self._lock:
+            hit = self._entries.get(key)
+        return hit[1] if hit is not None else None
+
     def clear(self) -> None:
         """Forget every value (tests use this to measure cold loads)."""
         with self._lock:

@@ -272,6 +272,19 @@ def load_yaml(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
     return doc, list(found)
 
 
+def loaded_yaml(path: Path, root: Path) -> Document | None:
+    """Return the document :func:`load_yaml` last loaded from ``path``, loading it if none.
+
+    For a second look at a file in the same build (the record hashes): the version the model
+    was built from, without reading and checking the file again.
+    """
+    rel = relative_path(path, root)
+    found = _YAML_CACHE.latest((str(path.resolve()), rel))
+    if found is not None:
+        return found[0]
+    return load_yaml(path, root)[0]
+
+
 def document_to_json(doc: Document | None, problems: Iterable[Problem]) -> dict[str, Any]:
     """Return a parse result as plain JSON data (for the cache across builds)."""
     out: dict[str, Any] = {"problems": [problem_to_json(p) for p in problems], "doc": None}

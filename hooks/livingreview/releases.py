@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from .load import load_yaml
+from .load import loaded_yaml
 from .model import (
     Catalog,
     Release,
@@ -90,10 +90,10 @@ def record_hash(data: Any) -> str:
 
 
 def record_hashes(root: Path, catalog: Catalog) -> dict[str, str]:
-    """Return the hash of every study record by id (load stage: the files are cached)."""
+    """Return the hash of every study record by id, as loaded for the model."""
     out: dict[str, str] = {}
     for study in catalog.studies:
-        doc, _ = load_yaml(Path(root) / study.path, Path(root))
+        doc = loaded_yaml(Path(root) / study.path, Path(root))
         out[study.id] = record_hash(doc.data if doc is not None else None)
     return out
 

@@ -96,12 +96,15 @@ def trusted(text: str) -> Markup:
     return Markup(text)
 
 
+# Pure functions of two strings, asked for every citation and link of every page: memoized.
+@lru_cache(maxsize=1 << 16)
 def relative_src(target: str, page_src: str) -> str:
     """Return a Markdown link from one source file to another (``../studies/x.md``)."""
     base = posixpath.dirname(page_src) or "."
     return posixpath.relpath(target, base)
 
 
+@lru_cache(maxsize=1 << 16)
 def relative_url(target_url: str, page_url: str) -> str:
     """Return an HTML href from one built page URL to another (directory URLs)."""
     base = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url) + "/"

@@ -7,7 +7,7 @@ the adapter passes plain strings (source paths, URLs, Markdown) and gets plain s
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from .citing import Citer, PageSource
 from .errors import Problem, ProblemsFound, relative_path
 from .load import read_text
 from .manifest import write_manifest
-from .model import SiteOptions
+from .model import SiteOptions, Study
 from .project import (
     REFERENCES_SRC,
     Project,
@@ -119,10 +119,12 @@ class SiteBuild:
     _expanded: dict[str, str] = field(default_factory=dict)
     _bodies: dict[str, str] = field(default_factory=dict)
     _records: dict[str, str] = field(default_factory=dict)
+    _studies: dict[str, Study] = field(default_factory=dict)
     _abbr: str | None = None
     _settings: SiteOptions | None = None
     _sources: dict[str, str] = field(default_factory=dict)
     _final: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _model_digest: str | None = None
 
     def configure(self) -> list[Problem]:
         """Check the site options (``extra.review``); return one problem per wrong option.
@@ -159,8 +161,59 @@ class SiteBuild:
         repo, branch = self.settings.repo_url, self.settings.branch
         return f"{repo}/edit/{branch}/{record}" if repo else ""
 
+    def model_digest(self) -> str:
+        """Return a digest of everything the generated pages and data downloads are made from.
+
+        The validated model (records, trials, vocabularies, glossary, PRISMA flow, release
+        log), the records' hashes and the site options, through their ``repr``: the model is
+        frozen dataclasses, tuples, mappings, strings and numbers, whose ``repr`` shows every
+        field, so two models with the same digest are equal. (A value whose ``repr`` held an
+        address would make every build miss the cache, never hit a stale entry.)
+        """
+        if self._model_digest is None:
+            assert self.project is not None
+            project = self.project
+            parts = [
+                repr(project.catalog),
+                repr(project.prisma),
+                repr(project.release_log),
+                repr(project.versions),
+                json.dumps(dict(project.record_hashes), sort_keys=True),
+                repr(self.settings),
+            ]
+            self._model_digest = content_hash("\0".join(parts))
+        return self._model_digest
+
+    @staticmethod
+    def _texts(
+        table_name: str, key: Callable[[], str], make: Callable[[], dict[str, str]]
+    ) -> dict[str, str]:
+        """Return ``make()``, or what an earlier build stored under ``key()`` in the table.
+
+        For generated text (pages, downloads) as a mapping of names to text; ``key()`` digests
+        everything the text is made from (the table file adds the library version). Without
+        a cache across builds, the key is not computed.
+        """
+        table = disk_table(table_name)
+        if table is None:
+            return make()
+        digest = key()
+        stored = table.get(digest)
+        if isinstance(stored, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in stored.items()
+        ):
+            contents: dict[str, str] = stored
+        else:
+            contents = make()
+        table.put(digest, contents)
+        return contents
+
     def generated_pages(self) -> list[GeneratedPage]:
-        """Return the pages generated from the data, in :func:`.project.generated_sources` order."""
+        """Return the pages generated from the data, in :func:`.project.generated_sources` order.
+
+        Their Markdown is a function of the model (see :meth:`model_digest`), so a build of
+        an unchanged model takes it from the cache across builds.
+        """
         assert self.project is not None
         catalog = self.project.catalog
         fixed = {
@@ -169,28 +222,53 @@ class SiteBuild:
             explorer.EXPLORER_SRC: lambda: explorer.explorer_page(catalog),
             changes.WHATS_NEW_SRC: self._whats_new,
         }
-        studies = {pages.study_src(s.id): s for s in catalog.studies}
-        out = []
-        for src in generated_sources(catalog):
-            if src in fixed:
-                out.append(GeneratedPage(src, fixed[src](), in_nav=True))
-                continue
-            study = studies[src]
+        self._studies = {pages.study_src(s.id): s for s in catalog.studies}
+        sources = generated_sources(catalog)
+        for src, study in self._studies.items():
             self._records[src] = study.path
-            content = pages.study_page(study, catalog, self._edit_link(study.path))
-            out.append(GeneratedPage(src, content, in_nav=False, record=study.path))
-        return out
+
+        def render_all() -> dict[str, str]:
+            out = {}
+            for src in sources:
+                if src in fixed:
+                    out[src] = fixed[src]()
+                else:
+                    study = self._studies[src]
+                    out[src] = pages.study_page(study, catalog, self._edit_link(study.path))
+            return out
+
+        contents = self._texts("pages", self.model_digest, render_all)
+        if list(contents) != sources:  # a stored value for another list of pages: remake
+            contents = render_all()
+        return [
+            GeneratedPage(src, contents[src], in_nav=True)
+            if src in fixed
+            else GeneratedPage(src, contents[src], in_nav=False, record=self._records[src])
+            for src in sources
+        ]
 
     def generated_files(self) -> list[GeneratedPage]:
-        """Return the downloads that are added to the site as files (the study data)."""
+        """Return the downloads that are added to the site as files (the study data).
+
+        They are a function of the model and of the study schema (the data dictionary), so
+        the schema's digest joins the model's in the key.
+        """
         assert self.project is not None
-        contents = exports.build_downloads(
-            self.project.bibliography,
-            (),
-            self.project.catalog,
-            schema_validator(self.root, "study").schema,
-            groups=exports.FILE_GROUPS,
-        )
+        schema = schema_validator(self.root, "study").schema
+
+        def build() -> dict[str, str]:
+            return exports.build_downloads(
+                self.project.bibliography,  # type: ignore[union-attr]
+                (),
+                self.project.catalog,  # type: ignore[union-attr]
+                schema,
+                groups=exports.FILE_GROUPS,
+            )
+
+        def key() -> str:
+            return content_hash(self.model_digest() + json.dumps(schema, sort_keys=True))
+
+        contents = self._texts("data-downloads", key, build)
         return [
             GeneratedPage(exports.DOWNLOADS_DIR + name, text, in_nav=False)
             for name, text in contents.items()
@@ -288,11 +366,10 @@ class SiteBuild:
         """
         assert self.project is not None
         if given is None:
-            record = self.record_for(src)
-            studies = [s for s in self.project.catalog.studies if s.path == record]
-            if studies:
-                design = self.project.catalog.vocab("designs").label(studies[0].design)
-                given = meta.study_description(studies[0], design)
+            study = self._studies.get(src)
+            if study is not None:
+                design = self.project.catalog.vocab("designs").label(study.design)
+                given = meta.study_description(study, design)
             else:
                 given = meta.GENERATED.get(src)
             if given is None:
@@ -442,25 +519,15 @@ class SiteBuild:
         """
         assert self.project is not None
         bibliography = self.project.bibliography
-        table = disk_table("downloads")
-        key = ""
-        if table is not None:
+
+        def key() -> str:
             cited = [bibliography.get(k) for k in dict.fromkeys(keys)]
-            identity = [
-                sorted(groups),
-                [_entry_identity(e) for e in cited if e is not None],
-            ]
-            key = content_hash(json.dumps(identity, ensure_ascii=False))
-            stored = table.get(key)
-            if isinstance(stored, dict) and all(
-                isinstance(k, str) and isinstance(v, str) for k, v in stored.items()
-            ):
-                table.put(key, stored)
-                return stored
-        contents = exports.build_downloads(bibliography, keys, groups=groups)
-        if table is not None:
-            table.put(key, contents)
-        return contents
+            identity = [sorted(groups), [_entry_identity(e) for e in cited if e is not None]]
+            return content_hash(json.dumps(identity, ensure_ascii=False))
+
+        return self._texts(
+            "downloads", key, lambda: exports.build_downloads(bibliography, keys, groups=groups)
+        )
 
     def save_cache(self) -> None:
         """Keep what this (successful) build computed for the next one (see :mod:`.cache`)."""
