@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Performance benchmark of the site build on synthetic reviews of N studies.
 
-Usage: ``python scripts/bench.py [--sizes 500,1000,2000,4000] [--repeat 3] [--json PATH]
-[--skip-bibtex] [--skip-serve] [--skip-pdf] [--profile N]`` (``make bench`` runs the four
-sizes). For every N it writes a synthetic project (real schema and vocabularies, N valid
-records citing 3-5 of ``10 * N`` references made from ``shared/data/HEPML.bib``, N/10
-narrative pages citing about 30 keys each), then measures, side by side in one run:
+Usage: ``python scripts/bench.py [--sizes 500,1000] [--repeat 3] [--json PATH]
+[--skip-bibtex] [--skip-serve] [--skip-pdf] [--profile N]`` (``make bench`` runs 500 and
+1,000 with every part; ``make bench-large`` the builds alone at 2,000 and 4,000). For every
+N it writes a synthetic project (real schema and vocabularies, N valid records citing 3-5
+of ``10 * N`` references made from ``shared/data/HEPML.bib``, N/10 narrative pages citing
+about 30 keys each), then measures, side by side in one run:
 
 1. overhead: our strict build / plain MkDocs building the same final Markdown as static pages
    (same theme and settings, ``hooks:`` removed);
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "driver":
         return driver_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes("500,1000,2000,4000"))
+    parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes("500,1000"))
     parser.add_argument("--repeat", type=int, default=3, help="timed builds per side and N")
     parser.add_argument("--json", type=Path, help="write the full report here")
     parser.add_argument("--bib", type=Path, default=DEFAULT_BIB, help="real-world .bib source")

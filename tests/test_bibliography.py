@@ -136,6 +136,24 @@ def test_string_macros_concatenation_and_month_macros_resolve() -> None:
     assert day.csl["issued"] == {"date-parts": [[2017, 6, 15]]}
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"Plain title"', "Plain title"),
+        ('"A {"}quoted{"} word"', 'A {"}quoted{"} word'),  # quotes inside braces are text
+        ('"Escaped \\" quote"', 'Escaped \\" quote'),
+        ('"Nested {a {b "c"} d} end" # " tail"', 'Nested {a {b "c"} d} end tail'),
+        # An unclosed brace runs to the end of the value (the splitter reports such blocks).
+        ('"Unclosed {brace" # "x"', 'Unclosed {brace" # "x"'),
+        ('"" # "empty first"', "empty first"),
+    ],
+)
+def test_quoted_values_end_at_the_first_quote_outside_braces(value: str, expected: str) -> None:
+    from livingreview.bibliography.parse import _resolve_value
+
+    assert _resolve_value(value, {}) == (expected, [])
+
+
 def test_undefined_macro_is_a_problem_at_the_entry_line() -> None:
     bib, problems = load("undefined_macro_case")
     assert lines(problems) == [
