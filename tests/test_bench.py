@@ -1,6 +1,6 @@
 """Smoke run of the performance benchmark (``scripts/bench.py``) on tiny synthetic reviews.
 
-The real benchmark (``make bench``) takes an hour; this runs the same code paths that need
+The real benchmark (``make bench``) takes about 40 minutes; this runs the code paths that need
 no extra installs (generation, instrumented build, timed ours/plain builds, the table and
 the JSON report) at N = 20 and 40 in well under a minute, and checks the synthetic data.
 """
@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -131,3 +132,64 @@ def test_pdf_report_is_read_from_the_scripts_output(
     from benchmark.runner import parse_pdf_report
 
     assert parse_pdf_report(log) == expected
+
+
+def test_mkdocs_bibtex_comparison_alternates_the_sides_and_compares_medians(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The citation speed-up is a ratio of medians of runs made in ABBA order (the load drifts)."""
+    import argparse
+
+    from benchmark import runner
+
+    order: list[str] = []
+    ours = iter([3.0, 2.0, 4.0])
+    theirs = iter([12.0, 10.0, 9.0])
+    main = {"main_report": {"on_config": 1.0, "on_page_markdown": 1.0}}
+
+    def instrumented(self: Any, root: Path, tag: str, **_: Any) -> tuple[dict[str, Any], None]:
+        (root.parent / "expanded-md").mkdir(parents=True, exist_ok=True)
+        (root.parent / "site-instrumented").mkdir(exist_ok=True)
+        if tag.startswith("colonfree-") and tag != "colonfree-expand":
+            order.append("ours")
+            seconds = {"lib.load_bibliography": next(ours)}
+        else:
+            seconds = {"lib.load_bibliography": 1.0}
+        return {"builds": [{"seconds": seconds}]}, None
+
+    def bibtex_build(self: Any, python: Path, root: Path, tag: str) -> dict[str, Any]:
+        (root / "site").mkdir(parents=True, exist_ok=True)
+        log = root / "log.txt"
+        log.write_text("", encoding="utf-8")
+        if tag.startswith("fair-"):
+            order.append("theirs")
+            return {
+                "on_config": 0.0,
+                "on_page_markdown": next(theirs),
+                "build": 1.0,
+                "log": str(log),
+            }
+        return {**main["main_report"], "build": 1.0, "log": str(log)}
+
+    def project(self: Any, n: int, *, colon_free: bool = False) -> Path:
+        root = tmp_path / f"n{n}{'-colonfree' if colon_free else ''}" / "ours"
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+    monkeypatch.setattr(runner.Bench, "instrumented", instrumented)
+    monkeypatch.setattr(runner.Bench, "_bibtex_build", bibtex_build)
+    monkeypatch.setattr(runner.Bench, "project", project)
+    monkeypatch.setattr(runner, "ensure_bibtex_venv", lambda: Path(sys.executable))
+    monkeypatch.setattr(
+        runner, "write_bibtex_project", lambda *a: (a[1] / "docs").mkdir(parents=True)
+    )
+    monkeypatch.setattr(runner, "citation_seconds", lambda s: s["lib.load_bibliography"])
+    args = argparse.Namespace(repeat=3, work_dir=tmp_path / "work", json=None)
+    bench = runner.Bench.__new__(runner.Bench)
+    bench.args, bench.work = args, tmp_path / "work"
+    out = bench.bibtex(100)
+    assert order == ["ours", "theirs", "theirs", "ours", "ours", "theirs"]
+    assert out["ours_runs_s"] == [3.0, 2.0, 4.0] and out["theirs_runs_s"] == [12.0, 10.0, 9.0]
+    # Medians 3.0 and 10.0; the per-pair ratios are in run order.
+    assert out["ours_citation_s"] == 3.0 and out["citation_s"] == 10.0
+    assert out["speedup"] == round(10.0 / 3.0, 2) and out["speedups"] == [4.0, 5.0, 2.25]
