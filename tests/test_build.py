@@ -240,8 +240,8 @@ def serve_build(root: Path, site: Path, *, dirty: bool, first: bool = False) -> 
     """One rebuild exactly as ``mkdocs serve [--dirty]`` runs it, in this process.
 
     ``serve`` fires ``on_startup`` once, before the first build, and loads the configuration
-    (so re-imports the hook module) for every rebuild; the library, and the record of rendered
-    pages in it, stays imported.
+    for every rebuild (MkDocs 1.6 imports the hook module once per process); the library, and
+    the record of rendered pages in it, stays imported.
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -319,16 +319,28 @@ def test_dirty_serve_rebuild_renders_only_affected_pages_and_matches_a_full_buil
     assert dirty_tree == full_tree
 
 
-def test_garbage_collector_runs_again_after_a_build_that_passed_or_failed(
+def hook_build_state() -> object:
+    """The ``SiteBuild`` of the build that ran last (the hook module's ``_build``)."""
+    import sys
+
+    for module in list(sys.modules.values()):
+        if hasattr(module, "_freeze_model") and getattr(module, "_build", None) is not None:
+            return module._build
+    raise AssertionError("the hook module is not imported")
+
+
+def test_each_build_freezes_its_model_and_a_rebuild_releases_the_last_one(
     project_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    """The hooks pause the cyclic collector while they build the model (on_files to on_nav).
+    """The hooks freeze the loaded model out of later garbage collections (``gc.freeze``).
 
-    A process that builds again (``mkdocs serve``) must not be left without it: after a build
-    that passed, the model is frozen out of later collections and collection is on; after a
-    build that stopped on a bad record, collection is on too.
+    A process that builds again (``mkdocs serve``) must not keep earlier models alive: after
+    a rebuild and a collection, the first build's ``SiteBuild`` is gone (it was not, while the
+    citation formatter's memo kept an exception whose traceback held that build's frames).
+    Collection is never left off, also after a build that stopped on a bad record.
     """
     import gc
+    import weakref
 
     from mkdocs.exceptions import Abort
 
@@ -336,11 +348,17 @@ def test_garbage_collector_runs_again_after_a_build_that_passed_or_failed(
     try:
         serve_build(root, tmp_path / "site", dirty=False, first=True)
         assert gc.isenabled() and gc.get_freeze_count() > 0
+        first = weakref.ref(hook_build_state())
         record = root / "data" / "studies" / "feder-2014.yaml"
-        record.write_text(record.read_text(encoding="utf-8") + "not_a_field: 1\n", "utf-8")
+        good = record.read_text(encoding="utf-8")
+        record.write_text(good + "not_a_field: 1\n", "utf-8")
         with pytest.raises(Abort):
             serve_build(root, tmp_path / "site", dirty=False)
         assert gc.isenabled()
+        record.write_text(good, "utf-8")
+        serve_build(root, tmp_path / "site", dirty=False)
+        gc.collect()
+        assert first() is None  # the first build's model was released
+        assert gc.isenabled() and gc.get_freeze_count() > 0
     finally:
-        gc.enable()
         gc.unfreeze()

@@ -59,7 +59,7 @@ class RenderedPages:
     shares (navigation, configuration, theme overrides, the version in the footer). So a page
     is rendered again when the digest of its final Markdown changed, and every page is when
     the shared part changed, on the first build, and after a failed build. The state lives in
-    the library because MkDocs re-imports the hook module on every rebuild.
+    the library with its other per-process caches (the adapter stays a thin adapter).
 
     Attributes:
         dirty: Whether the running command is ``mkdocs serve --dirty``.

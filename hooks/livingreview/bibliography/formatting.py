@@ -120,7 +120,7 @@ def _memoized_lookups() -> Iterator[None]:
 
 def _memoized(method: Any) -> Any:
     """Wrap an element method so that each (element, arguments) is computed once."""
-    memo: dict[tuple[Any, ...], tuple[Any, Any, IndexError | None]] = {}
+    memo: dict[tuple[Any, ...], tuple[Any, Any, tuple[Any, ...] | None]] = {}
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -130,11 +130,13 @@ def _memoized(method: Any) -> Any:
             try:
                 hit = (self, method(self, *args, **kwargs), None)
             except IndexError as exc:
-                hit = (self, None, exc)
+                # Only the arguments: the exception's traceback holds every frame of the
+                # build that raised it (the whole model), which the memo would keep alive.
+                hit = (self, None, exc.args)
             memo[key] = hit
         if hit[2] is not None:
             # A fresh exception each time: re-raising one instance would grow its traceback.
-            raise IndexError(*hit[2].args)
+            raise IndexError(*hit[2])
         return hit[1]
 
     wrapper._livingreview_memo = True  # type: ignore[attr-defined]
