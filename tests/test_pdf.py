@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import FIXTURES, ROOT, needs
@@ -473,39 +472,6 @@ def test_render_fetches_nothing_outside_the_site(
     assert f"http://127.0.0.1:{port}/i.png" in result.refused
     messages = [r.getMessage() for r in caplog.records]
     assert f"refused to fetch http://127.0.0.1:{port}/x.png: http URLs are not fetched" in messages
-
-
-def test_fewer_collections_during_layout_changes_no_byte_and_restores_the_collector(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import contextlib
-    import gc
-
-    from livingreview.pdf import document
-
-    shutil.copy(FIXTURE / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    before = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
-    seen: list[tuple[int, int, int]] = []
-    from weasyprint import Document
-
-    write_pdf = Document.write_pdf
-
-    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.get_threshold())
-        return write_pdf(self, *args, **kwargs)
-
-    monkeypatch.setattr(Document, "write_pdf", spy)
-    tuned = pdf.build_pdf(
-        site, config_path=tmp_path / "mkdocs.yml", epoch=EPOCH, output=tmp_path / "tuned.pdf"
-    )
-    assert seen == [document.LAYOUT_GC_THRESHOLDS]
-    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
-    monkeypatch.setattr(document, "fewer_collections", contextlib.nullcontext)
-    plain = pdf.build_pdf(
-        site, config_path=tmp_path / "mkdocs.yml", epoch=EPOCH, output=tmp_path / "plain.pdf"
-    )
-    assert seen[-1] == before[0]
-    assert tuned.path.read_bytes() == plain.path.read_bytes()
 
 
 # --- End to end: the real site --------------------------------------------------------------

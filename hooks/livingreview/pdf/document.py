@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import logging
 import os
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -399,33 +397,6 @@ def combine(
     return document, pages
 
 
-#: Collector thresholds while WeasyPrint lays out and writes (Python's default: 700, 10, 10).
-LAYOUT_GC_THRESHOLDS = (50_000, 20, 100)
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect garbage less often while WeasyPrint lays out and writes the document.
-
-    Layout creates millions of boxes that all live until the PDF is written, and every
-    automatic collection walks them again: on the real review this was 13-15 % of the build
-    (12.2-12.5 s against 10.7 s, BENCHMARKS.md), for 20 MB more peak memory. What exists
-    before (the parsed print document) is frozen out of collections; cycles still get
-    collected, only less often. The settings are restored afterwards, and the PDF is
-    byte-identical either way.
-    """
-    thresholds = gc.get_threshold()
-    frozen = gc.get_freeze_count()
-    gc.freeze()
-    gc.set_threshold(*LAYOUT_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        if not frozen:
-            gc.unfreeze()
-
-
 def check_site(site_dir: Path) -> None:
     """Raise :class:`PdfError` unless ``site_dir`` holds a built site."""
     if not site_dir.is_dir() or not any(site_dir.iterdir()):
@@ -490,17 +461,15 @@ def build_pdf(
     identifier = hashlib.sha256(meta.title.encode("utf-8")).hexdigest()[:32].encode("ascii")
     options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True} if tagged else {}
     try:
-        with fewer_collections():
-            rendered = HTML(
-                string=document,
-                base_url=page_file(site_dir, "").resolve().as_uri(),
-                url_fetcher=fetcher,
-            ).render(**options)
-            count = len(rendered.pages)
-            say(f"laid out {count} PDF pages ({time.perf_counter() - started:.1f} s)")
-            # Written beside the target and renamed: a failed build never leaves half a PDF.
-            rendered.write_pdf(partial, pdf_identifier=identifier, **options)
-            del rendered
+        rendered = HTML(
+            string=document,
+            base_url=page_file(site_dir, "").resolve().as_uri(),
+            url_fetcher=fetcher,
+        ).render(**options)
+        count = len(rendered.pages)
+        say(f"laid out {count} PDF pages ({time.perf_counter() - started:.1f} s)")
+        # Written beside the target and renamed: a failed build never leaves half a PDF.
+        rendered.write_pdf(partial, pdf_identifier=identifier, **options)
         os.replace(partial, target)
     finally:
         weasyprint_log.removeFilter(quiet)
