@@ -47,11 +47,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The targets of issue 18 at 500 and 1,000 studies, every part (about 40 minutes on 2 cores).
+# The targets of issue 18 at 500 and 1,000 studies, every part (17 minutes on an idle 2-core machine).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --sizes 500,1000 --profile 1000 --json bench-results.json
 
-# Builds only, once each, at 2,000 and 4,000 studies (about 20 minutes).
+# Builds only, once each, at 2,000 and 4,000 studies (15 minutes on an idle 2-core machine).
 bench-large: $(STAMP)
 	$(BIN)/python scripts/bench.py --sizes 2000,4000 --repeat 1 --skip-bibtex --skip-serve --skip-pdf --json bench-large.json
 

@@ -1,6 +1,6 @@
 """Smoke run of the performance benchmark (``scripts/bench.py``) on tiny synthetic reviews.
 
-The real benchmark (``make bench``) takes about 40 minutes; this runs the code paths that need
+The real benchmark (``make bench``) takes about 20 minutes; this runs the code paths that need
 no extra installs (generation, instrumented build, timed ours/plain builds, the table and
 the JSON report) at N = 20 and 40 in well under a minute, and checks the synthetic data.
 """
