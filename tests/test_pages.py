@@ -500,15 +500,29 @@ def test_studies_index_groups_by_condition_in_vocabulary_order() -> None:
 def test_trials_table_links_to_the_registry() -> None:
     trials = [
         make_trial("nct04714541", acronym="KETA", target_n=40, verification_status="partial"),
-        make_trial("actrn12618001393246", registry_id="ACTRN12618001393246"),
+        make_trial(
+            "actrn12618001393246",
+            registry_id="ACTRN12618001393246",
+            primary_outcome="MADRS <b>score</b>",
+        ),
     ]
     table = pages.trials_table(trials, make_catalog([]))
     assert "[NCT04714541](https://clinicaltrials.gov/study/NCT04714541) (KETA)" in table
     assert "(https://www.anzctr.org.au/ACTRN12618001393246.aspx)" in table
     [rows] = read(table).tables
     assert len(rows) == 3
-    assert rows[0][:5] == ["Registry entry", "Design", "Population", "Intervention", "Target n"]
-    assert rows[1][4] == "40" and rows[2][4] == "—"
+    assert rows[0][:6] == [
+        "Registry entry",
+        "Design",
+        "Population",
+        "Intervention",
+        "Primary outcome",
+        "Target n",
+    ]
+    # The registered primary outcome as recorded (inert text), or says none was recorded.
+    assert rows[1][4] == "Not recorded" and rows[2][4] == "MADRS <b>score</b>"
+    assert "<b>" not in table
+    assert rows[1][5] == "40" and rows[2][5] == "—"
     assert rows[1][-1].startswith("Partly verified")
 
 
