@@ -112,6 +112,45 @@ def test_wide_tables_are_labelled_cards_on_a_phone(browser: Browser, base_url: s
         assert card["display"] == "block"
 
 
+def test_links_and_abbreviations_in_a_card_stay_in_the_value_column(
+    browser: Browser, base_url: str
+) -> None:
+    """A value's inline parts (citation links, abbreviations) flow with its text on a phone.
+
+    Each card cell shows its label on the left and the value on the right; no part of the
+    value may land under the label (a grid cell made each link a grid item of its own, so
+    "[27]" and "MADRS" were put in the label column, on lines of their own).
+    """
+    context = browser.new_context(viewport={"width": 390, "height": VIEWPORT_HEIGHT})
+    try:
+        page = context.new_page()
+        page.goto(base_url + "trials/", wait_until="networkidle")
+        misplaced = page.evaluate(
+            """() => {
+              const out = [];
+              let inline = 0;
+              for (const td of document.querySelectorAll(
+                  "article table[data-review-cards] td:not(:first-child)")) {
+                // The label takes the left third or so of the cell in any layout; a value
+                // part starting in its first fifth sits under the label.
+                const box = td.getBoundingClientRect();
+                const valueLeft = box.left + 0.2 * box.width;
+                for (const el of td.querySelectorAll("a, abbr")) {
+                  inline += 1;
+                  for (const r of el.getClientRects()) {
+                    if (r.left < valueLeft) out.push(el.textContent.trim());
+                  }
+                }
+              }
+              return {out, inline};
+            }"""
+        )
+    finally:
+        context.close()
+    assert misplaced["inline"] >= 4, "no links or abbreviations in the cards to check"
+    assert misplaced["out"] == []
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_phone_layout_is_accessible(browser: Browser, base_url: str, scheme: str) -> None:
     """The cards, the narrow figures and the explorer's controls pass axe-core on a phone."""
