@@ -118,7 +118,7 @@ class SiteBuild:
     citer: Citer | None = None
     _expanded: dict[str, str] = field(default_factory=dict)
     _bodies: dict[str, str] = field(default_factory=dict)
-    _records: dict[str, str] = field(default_factory=dict)
+    #: The study behind each generated study page, by source path.
     _studies: dict[str, Study] = field(default_factory=dict)
     _abbr: str | None = None
     _settings: SiteOptions | None = None
@@ -224,8 +224,6 @@ class SiteBuild:
         }
         self._studies = {pages.study_src(s.id): s for s in catalog.studies}
         sources = generated_sources(catalog)
-        for src, study in self._studies.items():
-            self._records[src] = study.path
 
         def render_all() -> dict[str, str]:
             out = {}
@@ -243,7 +241,7 @@ class SiteBuild:
         return [
             GeneratedPage(src, contents[src], in_nav=True)
             if src in fixed
-            else GeneratedPage(src, contents[src], in_nav=False, record=self._records[src])
+            else GeneratedPage(src, contents[src], in_nav=False, record=self._studies[src].path)
             for src in sources
         ]
 
@@ -355,7 +353,8 @@ class SiteBuild:
 
     def record_for(self, src: str) -> str | None:
         """Return the data file behind a generated page, if any."""
-        return self._records.get(src)
+        study = self._studies.get(src)
+        return study.path if study is not None else None
 
     def description(self, src: str, given: object) -> tuple[str | None, Problem | None]:
         """Return a page's escaped meta description and a problem if the given one is not text.
@@ -413,7 +412,7 @@ class SiteBuild:
             else:
                 content = source
             body, offset = split_front_matter(content)
-            path = self._records.get(src) or (f"{src}" if generated else self._doc_path(src))
+            path = self.record_for(src) or (f"{src}" if generated else self._doc_path(src))
             expanded, found = expand_page(self.project, body, src, path, offset)
             problems.extend(found)
             self._expanded[src] = expanded
@@ -449,7 +448,7 @@ class SiteBuild:
         text = self._expanded.get(src)
         # MkDocs drops the blank lines after front matter; they change nothing else.
         if text is None or markdown.lstrip("\n") != self._bodies.get(src, "").lstrip("\n"):
-            path = self._records.get(src) or self._doc_path(src)
+            path = self.record_for(src) or self._doc_path(src)
             # Problems in the inputs were reported by prepare(); text another plugin added
             # has no position in any file, so a bad marker there stays as written.
             text, _ = expand_page(self.project, markdown, src, path)
