@@ -2,7 +2,7 @@
 """Write the whole review as one PDF (``review.pdf``) into the built site.
 
 Usage: ``python scripts/build_pdf.py [--site-dir site] [--config-file mkdocs.yml]
-[--paper a4|letter] [--output PATH] [--keep-html PATH] [--no-tagged]``. Run it after
+[--paper a4|letter] [--output PATH] [--keep-html PATH] [--no-tagged] [--jobs N]``. Run it after
 ``mkdocs build``: the PDF is printed from the built pages, so it shows exactly what the site
 shows. The navigation order, title and author come from ``mkdocs.yml`` (by default the one in
 the current folder, as for ``mkdocs``); the version from ``CITATION.cff`` or
@@ -18,13 +18,21 @@ import sys
 from pathlib import Path
 
 import _paths  # noqa: F401  (makes hooks/ importable)
-from livingreview.pdf import PAPER_SIZES, PdfError, build_pdf
+from livingreview.pdf import DEFAULT_JOBS, PAPER_SIZES, PdfError, build_pdf
 
 PREFIX = "build_pdf"
+#: More parts than this only add fixed costs (each part is a fresh layout and its own fonts).
+MAX_JOBS = 16
 
 
 def _say(line: str) -> None:
     print(f"{PREFIX}: {line}", file=sys.stderr, flush=True)
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_JOBS}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         help="write a tagged PDF/UA-1 document, the structure screen readers use (default); "
         "--no-tagged leaves the tags out",
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=DEFAULT_JOBS,
+        help=f"render the body in N parts at once, in N processes, and stitch them together "
+        f"(default {DEFAULT_JOBS}; 1: the whole document in one process). The same N gives "
+        "the same bytes on every machine",
+    )
     args = parser.parse_args(argv)
     # WeasyPrint reports unusable resources and CSS problems through logging; show them on
     # one line each, like our own warnings (refused URLs).
@@ -61,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             paper=args.paper,
             keep_html=args.keep_html,
             tagged=args.tagged,
+            jobs=args.jobs,
             progress=_say,
         )
     except PdfError as exc:

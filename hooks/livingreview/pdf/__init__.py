@@ -56,6 +56,7 @@ This module does not import MkDocs: it needs only the built site and ``mkdocs.ym
 from __future__ import annotations
 
 from .document import (
+    DEFAULT_JOBS,
     PAPER_SIZES,
     PDF_VARIANT,
     TEMPLATES,
@@ -92,6 +93,7 @@ from .manifest import (
 )
 
 __all__ = [
+    "DEFAULT_JOBS",
     "FALLBACK_EPOCH",
     "FONT_DIRS",
     "FONT_FILES",

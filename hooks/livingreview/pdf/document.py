@@ -63,6 +63,9 @@ TEMPLATES = Path(__file__).parent.parent / "templates" / "pdf"
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 #: WeasyPrint's variant for the tagged PDF: PDF/UA-1 (tags, language, title shown by viewers).
 PDF_VARIANT = "pdf/ua-1"
+#: Parts of the body rendered at once by default (see :mod:`livingreview.pdf.parallel`). A
+#: fixed number, not the machine's core count, so every machine makes the same bytes.
+DEFAULT_JOBS = 2
 #: Tables with at least this many columns are printed on landscape pages.
 WIDE_TABLE_COLUMNS = 7
 #: Ids the print template itself uses (document.html.jinja).
@@ -360,15 +363,97 @@ def _font_faces(fonts: Mapping[tuple[str, str, str], Path]) -> str:
     return "\n".join(rules)
 
 
-def combine(
+@dataclass(frozen=True)
+class Block:
+    """One piece of the print document's body, in reading order.
+
+    Attributes:
+        html: The piece as trusted HTML (a page's section, or the appendix's introduction).
+        weight: Its size in characters: how the parallel renderer shares out the work.
+        joined: True when it follows the block before it on the same page (the first study
+            record follows the appendix's introduction), so no part may start with it.
+    """
+
+    html: Markup
+    weight: int
+    joined: bool = False
+
+
+@dataclass(frozen=True)
+class PrintDocument:
+    """The review combined for print: its pages, the body's blocks and how to render them.
+
+    Attributes:
+        meta: The review's metadata (cover, document information).
+        pages: The site's pages in reading order.
+        blocks: The body (every section after the contents), in reading order.
+        page_size: CSS page size (``A4``, ``letter``).
+        font_faces: The ``@font-face`` rules of the fonts served to WeasyPrint.
+        css: The print stylesheet.
+    """
+
+    meta: Metadata
+    pages: list[Page]
+    blocks: list[Block]
+    page_size: str
+    font_faces: Markup
+    css: Markup
+
+    def html(
+        self,
+        *,
+        front: bool = True,
+        blocks: list[Block] | None = None,
+        toc_pages: Mapping[str, int] | None = None,
+    ) -> str:
+        """Return the print document, or one part of it.
+
+        Args:
+            front: Include the cover and the contents.
+            blocks: The body blocks to include (default: all of them).
+            toc_pages: Page numbers for the contents' entries, by target id; without them
+                WeasyPrint counts (``target-counter``), which needs the whole document.
+        """
+        chosen = self.blocks if blocks is None else blocks
+        return (
+            _environment()
+            .get_template("document.html.jinja")
+            .render(
+                meta=self.meta,
+                page_size=self.page_size,
+                font_faces=self.font_faces,
+                css=self.css,
+                front=front,
+                chapters=[p for p in self.pages if p.kind == "chapter"],
+                studies=[p for p in self.pages if p.kind == "study"],
+                bibliography=next((p for p in self.pages if p.kind == "bibliography"), None),
+                blocks=[block.html for block in chosen],
+                toc_pages=toc_pages,
+                # The cover sets the running header's title; a part without it sets it here.
+                running_title=None if front else css_string(self.meta.title),
+                generator="livingreview PDF (WeasyPrint)",
+            )
+        )
+
+    def toc_targets(self) -> list[str]:
+        """Return the ids the contents link to, in order."""
+        targets = [t for p in self.pages if p.kind == "chapter" for *_, t in p.headings]
+        studies = [t for p in self.pages if p.kind == "study" for *_, t in p.headings]
+        if studies:
+            targets += ["appendix", *studies]
+        targets += [p.slug for p in self.pages if p.kind == "bibliography"]
+        return targets
+
+
+def prepare(
     site_dir: Path,
     config: Mapping[str, Any],
     meta: Metadata,
     *,
     paper: str = "a4",
     fonts: Mapping[tuple[str, str, str], Path] | None = None,
-) -> tuple[str, list[Page]]:
-    """Return the print document (HTML) of the whole review, and its pages.
+) -> PrintDocument:
+    """Combine the built pages into the print document of the whole review.
 
     Raises:
         PdfError: A page is missing or is not a Material page; the paper size is unknown.
@@ -381,20 +466,37 @@ def combine(
     sections = {page.url: Markup(combiner.section(page)) for page in pages}
     for page in pages:
         page.article = None  # the trees are serialised; free them before layout
-    env = _environment()
+    blocks = [_block(sections[p.url]) for p in pages if p.kind == "chapter"]
+    studies = [p for p in pages if p.kind == "study"]
+    if studies:
+        appendix = Markup(_environment().get_template("appendix.html.jinja").render())
+        blocks.append(_block(appendix))
+        blocks += [_block(sections[p.url], joined=i == 0) for i, p in enumerate(studies)]
+    blocks += [_block(sections[p.url]) for p in pages if p.kind == "bibliography"]
     css = (TEMPLATES / "review.css").read_text(encoding="utf-8")
-    document = env.get_template("document.html.jinja").render(
+    return PrintDocument(
         meta=meta,
+        pages=pages,
+        blocks=blocks,
         page_size=PAPER_SIZES[paper],
         font_faces=Markup(_font_faces(fonts or {})),
         css=Markup(css),
-        chapters=[p for p in pages if p.kind == "chapter"],
-        studies=[p for p in pages if p.kind == "study"],
-        bibliography=next((p for p in pages if p.kind == "bibliography"), None),
-        sections=sections,
-        generator="livingreview PDF (WeasyPrint)",
     )
-    return document, pages
+
+
+def _block(html: Markup, *, joined: bool = False) -> Block:
+    return Block(html=html, weight=len(html), joined=joined)
+
+
+def combine(
+    site_dir: Path, config: Mapping[str, Any], meta: Metadata, **options: Any
+) -> tuple[str, list[Page]]:
+    """Return the print document (HTML) of the whole review, and its pages.
+
+    Takes the arguments of :func:`prepare`, and raises what it raises.
+    """
+    document = prepare(site_dir, config, meta, **options)
+    return document.html(), document.pages
 
 
 def check_site(site_dir: Path) -> None:
@@ -414,6 +516,7 @@ def build_pdf(
     epoch: int | None = None,
     keep_html: Path | None = None,
     tagged: bool = True,
+    jobs: int = DEFAULT_JOBS,
     progress: Callable[[str], None] | None = None,
 ) -> Build:
     """Build the PDF of the review from a built site.
@@ -428,6 +531,9 @@ def build_pdf(
         keep_html: Also write the combined print document here (for debugging the layout).
         tagged: Write a tagged PDF/UA-1 document (the structure screen readers use: headings,
             lists, tables with their headers, figures with alternative text, the language).
+        jobs: Render the body in this many parts at once, in as many processes
+            (:mod:`livingreview.pdf.parallel`); 1 renders the whole document in this process.
+            The parts, and so the bytes, depend on ``jobs``, never on the machine.
         progress: Called with one line per stage.
 
     Raises:
@@ -446,11 +552,13 @@ def build_pdf(
     fonts = find_fonts()
     if not fonts:
         log.warning("DejaVu fonts not found (install fonts-dejavu-core); using system fonts")
-    document, pages = combine(site_dir, config, meta, paper=paper, fonts=fonts)
+    if jobs < 1:
+        raise PdfError(f"jobs must be at least 1, not {jobs}")
+    document = prepare(site_dir, config, meta, paper=paper, fonts=fonts)
+    pages = document.pages
     say(f"combined {len(pages)} pages of {site_dir} ({time.perf_counter() - started:.1f} s)")
     if keep_html is not None:
-        keep_html.write_text(document, encoding="utf-8")
-    fetcher = SiteFetcher(site_dir, extra_files=fonts.values())
+        keep_html.write_text(document.html(), encoding="utf-8")
     quiet = QuietRefusals()
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addFilter(quiet)
@@ -460,16 +568,29 @@ def build_pdf(
     # bytes) is added by pydyf. Neither depends on the clock, so builds are reproducible.
     identifier = hashlib.sha256(meta.title.encode("utf-8")).hexdigest()[:32].encode("ascii")
     options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True} if tagged else {}
+    base_url = page_file(site_dir, "").resolve().as_uri()
     try:
-        rendered = HTML(
-            string=document,
-            base_url=page_file(site_dir, "").resolve().as_uri(),
-            url_fetcher=fetcher,
-        ).render(**options)
-        count = len(rendered.pages)
-        say(f"laid out {count} PDF pages ({time.perf_counter() - started:.1f} s)")
+        rendered = None
+        if jobs > 1 and len(document.blocks) > 1:
+            from .parallel import PageCountChanged, Setup, render
+
+            setup = Setup(site_dir, base_url, tuple(fonts.values()), options)
+            try:
+                rendered = render(document, setup, jobs=jobs, identifier=identifier, say=say)
+            except PageCountChanged as exc:
+                log.warning("rendering the PDF in one process: %s", exc)
+        if rendered is not None:
+            count, refused = rendered.pages, rendered.refused
+            partial.write_bytes(rendered.pdf)
+        else:
+            fetcher = SiteFetcher(site_dir, extra_files=fonts.values())
+            laid_out = HTML(string=document.html(), base_url=base_url, url_fetcher=fetcher).render(
+                **options
+            )
+            count, refused = len(laid_out.pages), tuple(fetcher.refused)
+            say(f"laid out {count} PDF pages ({time.perf_counter() - started:.1f} s)")
+            laid_out.write_pdf(partial, pdf_identifier=identifier, **options)
         # Written beside the target and renamed: a failed build never leaves half a PDF.
-        rendered.write_pdf(partial, pdf_identifier=identifier, **options)
         os.replace(partial, target)
     finally:
         weasyprint_log.removeFilter(quiet)
@@ -481,5 +602,5 @@ def build_pdf(
         sections=len(pages),
         seconds=seconds,
         size=target.stat().st_size,
-        refused=tuple(fetcher.refused),
+        refused=refused,
     )
