@@ -26,7 +26,14 @@ import pytest
 from conftest import FIXTURES, ROOT, needs
 from livingreview import pdf
 from livingreview.manifest import MANIFEST_FILE, read_settings, write_manifest
-from pdf_support import link_uris, marked_content, structure_elements, text_sizes
+from pdf_support import (
+    differences,
+    document_facts,
+    link_uris,
+    marked_content,
+    structure_elements,
+    text_sizes,
+)
 from pypdf import PdfReader
 
 SCRIPT = ROOT / "scripts" / "build_pdf.py"
@@ -620,6 +627,22 @@ def test_same_sources_give_the_same_bytes(real: RealPdf, tmp_path: Path) -> None
     run = build_pdf("--site-dir", str(real.site), "--output", str(again))
     assert run.returncode == 0, run.stderr
     assert again.read_bytes() == real.path.read_bytes()
+
+
+@needs_poppler
+def test_parts_rendered_at_once_give_the_document_one_process_gives(
+    real: RealPdf, tmp_path: Path
+) -> None:
+    # The module's PDF is rendered in parts (the default); this one in one process.
+    whole = tmp_path / "whole.pdf"
+    run = build_pdf("--site-dir", str(real.site), "--output", str(whole), "--jobs", "1")
+    assert run.returncode == 0, run.stderr
+    assert "parts at once" in real.run.stderr and "parts at once" not in run.stderr
+    assert differences(document_facts(PdfReader(whole)), document_facts(real.reader)) == []
+    layout = ["pdftotext", "-layout", "-enc", "UTF-8"]
+    one = subprocess.run([*layout, str(whole), "-"], capture_output=True, check=True).stdout
+    parts = subprocess.run([*layout, str(real.path), "-"], capture_output=True, check=True).stdout
+    assert parts.split(b"\f") == one.split(b"\f")
 
 
 def test_missing_or_empty_site_fails_with_one_line(tmp_path: Path) -> None:

@@ -94,14 +94,15 @@ def split(blocks: Sequence[Block], parts: int) -> list[list[Block]]:
     before = [0]
     for block in blocks:
         before.append(before[-1] + block.weight)
-    chosen: list[int] = []
-    for k in range(1, parts):
+    wanted = min(parts - 1, len(cuts))
+    chosen: list[int] = []  # indexes into cuts
+    for k in range(1, wanted + 1):
         target = total * k / parts
-        candidates = [c for c in cuts if not chosen or c > chosen[-1]]
-        if not candidates:
-            break
-        chosen.append(min(candidates, key=lambda c: (abs(before[c] - target), c)))
-    edges = [0, *chosen, len(blocks)]
+        # After the previous cut, and leaving a cut for each part still to come.
+        low = chosen[-1] + 1 if chosen else 0
+        high = len(cuts) - (wanted - k)
+        chosen.append(min(range(low, high), key=lambda i: (abs(before[cuts[i]] - target), i)))
+    edges = [0, *(cuts[i] for i in chosen), len(blocks)]
     return [list(blocks[a:b]) for a, b in itertools.pairwise(edges) if b > a]
 
 
