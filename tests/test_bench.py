@@ -193,3 +193,28 @@ def test_mkdocs_bibtex_comparison_alternates_the_sides_and_compares_medians(
     # Medians 3.0 and 10.0; the per-pair ratios are in run order.
     assert out["ours_citation_s"] == 3.0 and out["citation_s"] == 10.0
     assert out["speedup"] == round(10.0 / 3.0, 2) and out["speedups"] == [4.0, 5.0, 2.25]
+
+
+def test_measured_memory_counts_the_worker_processes(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from benchmark.common import run_measured
+
+    # Two forked children that hold 100 MB each at the same time, as the PDF's workers do:
+    # the tree's peak is their sum; wait4's is the largest single process.
+    code = (
+        "import os, time\n"
+        "pids = []\n"
+        "for _ in range(2):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        block = bytearray(100 * 1024 * 1024)\n"
+        "        time.sleep(1.0)\n"
+        "        os._exit(0)\n"
+        "    pids.append(pid)\n"
+        "for pid in pids:\n"
+        "    os.waitpid(pid, 0)\n"
+    )
+    run = run_measured([sys.executable, "-c", code], tmp_path, tmp_path / "log.txt")
+    assert run.returncode == 0
+    assert 100 < run.rss_mb < 150
+    assert run.tree_rss_mb > 200
