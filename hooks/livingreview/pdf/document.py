@@ -369,7 +369,8 @@ class Block:
 
     Attributes:
         html: The piece as trusted HTML (a page's section, or the appendix's introduction).
-        weight: Its size in characters: how the parallel renderer shares out the work.
+        weight: Its estimated layout work (tags outside figures): how the parallel renderer
+            shares out the parts.
         joined: True when it follows the block before it on the same page (the first study
             record follows the appendix's introduction), so no part may start with it.
     """
@@ -484,8 +485,15 @@ def prepare(
     )
 
 
+#: Inline SVG figures: drawn as images, so their many elements add little to the layout.
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
 def _block(html: Markup, *, joined: bool = False) -> Block:
-    return Block(html=html, weight=len(html), joined=joined)
+    # Layout time follows the number of elements laid out (tags outside figures): on the real
+    # review, 0.46 s per 1,000 in both parts, against 0.036 and 0.039 s per 1,000 characters.
+    weight = _SVG.sub("", html).count("<")
+    return Block(html=html, weight=max(weight, 1), joined=joined)
 
 
 def combine(

@@ -154,8 +154,8 @@ def _structure(pdf: pikepdf.Pdf, sources: Sequence[pikepdf.Pdf]) -> None:
     if any(tree is None for tree in trees):
         raise ValueError("some parts are tagged and some are not")
     root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
-    kids = Array()
-    document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=kids, P=root))
+    kids: list[Any] = []
+    document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=root))
     root.K = Array([document])
     page_nums: list[Any] = []
     annotation_nums: list[Any] = []
@@ -178,12 +178,15 @@ def _structure(pdf: pikepdf.Pdf, sources: Sequence[pikepdf.Pdf]) -> None:
                 if "/StructParent" in annotation:
                     annotation.StructParent = int(annotation.StructParent) + shift
         first_page += count
-    merged = Array()
+    entries: list[Any] = []
     for key, (page, value) in enumerate(zip(pdf.pages, page_nums, strict=True)):
         page.obj.StructParents = key
-        merged.extend([key, value])
+        entries += [key, value]
     for key, element in enumerate(annotation_nums, start=len(pdf.pages)):
-        merged.extend([key, element])  # the structure element of the annotation
+        entries += [key, element]  # the structure element of the annotation
+    # Built in one go: growing a pikepdf Array item by item takes quadratic time.
+    merged = Array(entries)
+    document.K = Array(kids)
     root.ParentTree = pdf.make_indirect(Dictionary(Nums=merged))
     pdf.Root.StructTreeRoot = root
 
