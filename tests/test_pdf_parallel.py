@@ -336,3 +336,30 @@ def test_jobs_must_be_a_small_whole_number(value: str) -> None:
     assert result.returncode == 2
     assert "must be a whole number from 1 to 16" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- Long documents: more parts than processes, each laid out twice -------------------------
+
+
+def test_a_long_document_is_rendered_in_bounded_parts_and_is_the_same_document(
+    builds: dict[int, Path], site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every block over the limit: as many parts as the body can be cut into, two at a time.
+    monkeypatch.setattr(parallel, "PART_WEIGHT", 1)
+    lines: list[str] = []
+    path = build(site, tmp_path / "bounded.pdf", 2, lines)
+    counted = next(x for x in lines if x.startswith("counted the pages of"))
+    assert re.match(r"counted the pages of [3-9] parts, 2 at a time", counted), lines
+    assert differences(document_facts(PdfReader(builds[1])), document_facts(PdfReader(path))) == []
+    again = build(site, tmp_path / "again.pdf", 2)
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_a_failing_bounded_part_stops_the_build_with_one_line(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "PART_WEIGHT", 1)
+    _in_workers(monkeypatch, _raise)
+    with pytest.raises(pdf.PdfError, match=r"^PDF part \d: RuntimeError: no layout for this part$"):
+        build(site, tmp_path / "out.pdf", 2)
+    assert list(tmp_path.iterdir()) == []

@@ -28,7 +28,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import math
 import multiprocessing
+import multiprocessing.connection
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,10 @@ from .merge import PART_LINK, PageMarks, merge
 
 #: Numbers the contents show while the front is first laid out (the real ones are not known).
 PLACEHOLDER = "000"
+#: Most estimated layout work (elements outside figures) in one part: about 160 pages of the
+#: review. A longer document is cut into more parts than processes and each part laid out
+#: twice (:func:`_render_bounded`), so the PDF's memory follows the part, not the document.
+PART_WEIGHT = 25_000
 #: Seconds to wait for a worker to exit after its last message.
 _JOIN_SECONDS = 30
 
@@ -267,7 +273,10 @@ def render(
         PageCountChanged: The contents' real page numbers changed the front's page count
             twice; the caller renders in one process instead.
     """
-    parts = split(document.blocks, jobs)
+    wanted = max(jobs, math.ceil(sum(block.weight for block in document.blocks) / PART_WEIGHT))
+    parts = split(document.blocks, wanted)
+    if len(parts) > jobs:
+        return _render_bounded(document, setup, parts, jobs, identifier, say)
     guess: Mapping[str, str] = {target: PLACEHOLDER for target in document.toc_targets()}
     for _attempt in range(2):
         try:
@@ -276,6 +285,141 @@ def render(
             say(f"the contents' page numbers changed its length; again ({changed})")
             guess = changed.args[1]
     raise PageCountChanged("the contents' length did not settle")
+
+
+def _task(conn: Connection, task: Callable[[], Any]) -> None:
+    """A worker process of :func:`_run_all`: run ``task`` and send its result."""
+    collect = _Collect()
+    logging.root.handlers = [collect]  # as in _work: the parent logs what the worker reports
+    try:
+        result = task()
+        conn.send(("done", result, collect.records))
+    except BaseException as exc:  # reported by the parent as one line
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        with contextlib.suppress(OSError):
+            conn.send(("error", message, collect.records))
+    finally:
+        conn.close()
+
+
+def _run_all(
+    tasks: Sequence[Callable[[], Any]], jobs: int, logged: set[tuple[str, int, str]]
+) -> list[Any]:
+    """Run each task in a forked process, at most ``jobs`` at once; return results in order.
+
+    The tasks are closures: with ``fork`` nothing but their results is pickled.
+    """
+    context = multiprocessing.get_context("fork")
+    results: dict[int, Any] = {}
+    running: dict[Connection, _Worker] = {}
+    pending = list(enumerate(tasks))
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                index, task = pending.pop(0)
+                parent, child = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_task, args=(child, task), name=f"pdf-part-{index + 1}"
+                )
+                process.start()
+                child.close()
+                running[parent] = _Worker(index, process, parent)
+            for conn in multiprocessing.connection.wait(list(running)):
+                worker = running.pop(conn)  # type: ignore[index]
+                result, records = worker.expect("done")
+                _relog(records, logged)
+                results[worker.index] = result
+                worker.process.join(_JOIN_SECONDS)
+                conn.close()  # type: ignore[union-attr]
+    finally:
+        for worker in running.values():
+            worker.process.kill()
+            worker.process.join()
+            worker.conn.close()
+    return [results[index] for index in range(len(tasks))]
+
+
+def _render_bounded(
+    document: PrintDocument,
+    setup: Setup,
+    parts: list[list[Block]],
+    jobs: int,
+    identifier: bytes,
+    say: Callable[[str], None],
+) -> Rendered:
+    """Render a long document in more parts than processes, so memory follows the part.
+
+    A part cannot wait, laid out, for the others' page counts without holding its layout, so
+    each part is laid out twice: first only to count its pages and find its anchors (the
+    process then exits and frees the layout), then again with its page numbers known, and
+    drawn. The front is settled in between, here: its page count given the contents' real
+    numbers, repeated until it no longer changes.
+    """
+    started = time.perf_counter()
+    logged: set[tuple[str, int, str]] = set()
+    htmls = [document.html(front=False, blocks=blocks) for blocks in parts]
+
+    def count(html: str) -> Callable[[], tuple[int, dict[str, int]]]:
+        def task() -> tuple[int, dict[str, int]]:
+            laid_out, _ = _render(html, setup, lambda pages: (0, pages))
+            return len(laid_out.pages), _anchors(laid_out, 0)
+
+        return task
+
+    counted = _run_all([count(html) for html in htmls], jobs, logged)
+    counts = [pages for pages, _ in counted]
+    say(
+        f"counted the pages of {len(parts)} parts, {jobs} at a time "
+        f"({', '.join(str(c) for c in counts)} pages; {time.perf_counter() - started:.1f} s)"
+    )
+    guess: Mapping[str, Any] = {target: PLACEHOLDER for target in document.toc_targets()}
+    front_pages = len(_render(document.html(blocks=[], toc_pages=guess), setup, _same)[0].pages)
+    for _attempt in range(3):
+        offsets = list(itertools.accumulate([front_pages, *counts[:-1]]))
+        total = front_pages + sum(counts)
+        anchors: dict[str, int] = {}
+        for offset, (_, found) in zip(offsets, counted, strict=True):
+            for name, number in found.items():
+                anchors.setdefault(name, offset + number)
+        toc_pages = {target: anchors[target] for target in document.toc_targets()}
+        front_html = document.html(blocks=[], toc_pages=toc_pages)
+        front, front_fetcher = _render(front_html, setup, lambda _pages, total=total: (0, total))
+        if len(front.pages) == front_pages:
+            break
+        say(f"the contents' page numbers changed its length ({front_pages} -> {len(front.pages)})")
+        front_pages = len(front.pages)
+    else:
+        raise PageCountChanged("the contents' length did not settle")
+    front_pdf = _write(front, setup)
+
+    def draw(index: int) -> Callable[[], tuple[bytes, list[PageMarks], tuple[str, ...]]]:
+        def numbers(pages: int) -> tuple[int, int]:
+            if pages != counts[index]:
+                raise PdfError(f"laid out in {pages} pages, not the {counts[index]} counted")
+            return offsets[index], total
+
+        def task() -> tuple[bytes, list[PageMarks], tuple[str, ...]]:
+            laid_out, fetcher = _render(htmls[index], setup, numbers)
+            return _write(laid_out, setup), _marks(laid_out), tuple(fetcher.refused)
+
+        return task
+
+    drawn = _run_all([draw(index) for index in range(len(parts))], jobs, logged)
+    seconds = time.perf_counter() - started
+    say(f"laid out and wrote {total} PDF pages in {len(parts) + 1} parts ({seconds:.1f} s)")
+    pdf = merge(
+        [front_pdf, *(data for data, _, _ in drawn)],
+        [*_marks(front), *(mark for _, marks, _ in drawn for mark in marks)],
+        identifier=identifier,
+    )
+    refused: dict[str, None] = dict.fromkeys(front_fetcher.refused)
+    for _, _, part_refused in drawn:
+        refused.update(dict.fromkeys(part_refused))
+    return Rendered(pdf=pdf, pages=total, refused=tuple(refused))
+
+
+def _same(pages: int) -> tuple[int, int]:
+    return 0, pages
 
 
 def _render_parts(
