@@ -207,8 +207,8 @@ def test_measured_memory_counts_the_worker_processes(tmp_path: Path) -> None:
         "for _ in range(2):\n"
         "    pid = os.fork()\n"
         "    if pid == 0:\n"
-        "        block = bytearray(100 * 1024 * 1024)\n"
-        "        time.sleep(1.0)\n"
+        '        block = b"x" * (100 * 1024 * 1024)  # written: counted in RSS\n'
+        "        time.sleep(1.5)\n"
         "        os._exit(0)\n"
         "    pids.append(pid)\n"
         "for pid in pids:\n"
@@ -216,5 +216,5 @@ def test_measured_memory_counts_the_worker_processes(tmp_path: Path) -> None:
     )
     run = run_measured([sys.executable, "-c", code], tmp_path, tmp_path / "log.txt")
     assert run.returncode == 0
-    assert 100 < run.rss_mb < 150
-    assert run.tree_rss_mb > 200
+    assert 100 < run.rss_mb < 150, run
+    assert run.tree_rss_mb > 200, run

@@ -363,3 +363,21 @@ def test_a_failing_bounded_part_stops_the_build_with_one_line(
     with pytest.raises(pdf.PdfError, match=r"^PDF part \d: RuntimeError: no layout for this part$"):
         build(site, tmp_path / "out.pdf", 2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_contents_that_never_settle_fall_back_to_one_process(
+    builds: dict[int, Path],
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def unsettled(*_args: object, **_kwargs: object) -> parallel.Rendered:
+        raise parallel.PageCountChanged("the contents' length did not settle")
+
+    monkeypatch.setattr(parallel, "render", unsettled)
+    path = build(site, tmp_path / "out.pdf", 2)
+    assert "rendering the PDF in one process: the contents' length did not settle" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert path.read_bytes() == builds[1].read_bytes()

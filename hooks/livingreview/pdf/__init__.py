@@ -43,8 +43,10 @@ document's language and title.
 By default the body is rendered in two parts at once, each in its own process, and the parts
 are stitched into one document (:mod:`.parallel`, :mod:`.merge`): the footers count the pages
 of the whole, the contents get every part's page numbers, links and bookmarks cross parts, and
-the structure tree is one tree. ``jobs=1`` renders everything in this process. Both give the
-same pages, text, links, outline and structure (``tests/test_pdf_parallel.py`` compares them).
+the structure tree is one tree. A long document is cut into parts of bounded size (about 160
+pages), each laid out twice (once to count its pages), so memory follows the part. ``jobs=1``
+renders everything in this process. All give the same pages, text, links, outline and
+structure (``tests/test_pdf_parallel.py`` compares them).
 
 WeasyPrint fetches through :class:`SiteFetcher`, which serves only regular files inside the
 build output (and the DejaVu font files named in the stylesheet) and refuses everything else:

@@ -18,6 +18,10 @@ is agreed on between the layout and the drawing:
 4. :func:`livingreview.pdf.merge.merge` stitches the parts into one tagged PDF: one structure
    tree, links between parts as named destinations, one outline.
 
+A document longer than ``jobs`` parts of :data:`PART_WEIGHT` is cut into more parts than
+processes and rendered by :func:`_render_bounded` instead: each part laid out once to count its
+pages, then again to be drawn, so no process holds more than one part's layout.
+
 The parts are the same for the same inputs and ``jobs`` (never the machine's core count), so
 the PDF is byte-identical across runs. Links between parts are written by the workers as URIs
 under :data:`~livingreview.pdf.merge.PART_LINK` and turned back into internal links on merging.
