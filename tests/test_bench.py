@@ -200,7 +200,7 @@ def test_measured_memory_counts_the_worker_processes(tmp_path: Path) -> None:
     from benchmark.common import run_measured
 
     # Two forked children that hold 100 MB each at the same time, as the PDF's workers do:
-    # the tree's peak is their sum; wait4's is the largest single process.
+    # the tree's peak is their sum; the largest single process holds one block.
     code = (
         "import os, time\n"
         "pids = []\n"
@@ -218,3 +218,16 @@ def test_measured_memory_counts_the_worker_processes(tmp_path: Path) -> None:
     assert run.returncode == 0
     assert 100 < run.rss_mb < 150, run
     assert run.tree_rss_mb > 200, run
+
+
+def test_measured_memory_is_not_the_callers(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from benchmark.common import run_measured
+
+    # wait4's ru_maxrss would report at least this process's size (copied at the fork before
+    # the exec); a child that only sleeps holds a few MB.
+    ballast = b"x" * (200 * 1024 * 1024)
+    code = "import time; time.sleep(0.5)"
+    run = run_measured([sys.executable, "-c", code], tmp_path, tmp_path / "log.txt")
+    assert len(ballast) and run.returncode == 0
+    assert 0 < run.rss_mb < 60, run

@@ -55,11 +55,14 @@ def say(message: str) -> None:
 class Run:
     """One finished subprocess: wall time, peak memory, exit status.
 
-    ``rss_mb`` is the largest peak RSS of any one process (``wait4`` reports the most of the
-    process and of its descendants it waited for). ``tree_rss_mb`` is the peak of the RSS
-    summed over the process and its descendants at once (the PDF's worker processes), sampled
-    every :data:`TREE_SAMPLE_S` seconds and never below ``rss_mb``: pages a parent shares with
-    its forked children count in each, so it is an upper bound.
+    Memory is read from ``/proc`` every :data:`TREE_SAMPLE_S` seconds while the run lasts, for
+    the process and all its descendants (the PDF's workers): ``rss_mb`` is the largest peak of
+    any one of them (its ``VmHWM``, the kernel's own high-water mark since it started its
+    program, so exact unless it grew in its last tenth of a second), ``tree_rss_mb`` the peak
+    of their RSS summed at the same instant (pages a parent shares with its forked children
+    count in each, so an upper bound). ``wait4``'s ``ru_maxrss`` is not used: it includes the
+    memory of the process that started the run, copied at the fork before the ``exec``
+    (``benchmark.common`` run from a 300 MB process reported 313 MB for ``python -c pass``).
     """
 
     seconds: float
@@ -73,32 +76,55 @@ class Run:
 TREE_SAMPLE_S = 0.1
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Return the RSS of ``pid`` and all its descendants, in KiB (0 once they are gone)."""
+def _status_kb(pid: int, fields: tuple[str, ...]) -> dict[str, int]:
+    """Return the given ``/proc/PID/status`` fields in KiB (empty once the process is gone)."""
+    found: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                if name in fields:
+                    found[name] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return ``pid`` and all its descendants alive now."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue  # the process ended while the table was read
-        child = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(child)
-        rss[child] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, stack = 0, [pid]
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, stack = [], [pid]
     while stack:
         current = stack.pop()
-        total += rss.get(current, 0)
+        tree.append(current)
         stack.extend(children.get(current, ()))
-    return total
+    return tree
 
 
-def _sample_tree(pid: int, stop: threading.Event, peak: list[int]) -> None:
-    while not stop.wait(TREE_SAMPLE_S):
-        peak[0] = max(peak[0], tree_rss_kb(pid))
+def tree_rss_kb(pid: int) -> int:
+    """Return the RSS of ``pid`` and all its descendants, in KiB (0 once they are gone)."""
+    return sum(_status_kb(p, ("VmRSS",)).get("VmRSS", 0) for p in process_tree(pid))
+
+
+def _sample_tree(pid: int, stop: threading.Event, peaks: dict[str, int]) -> None:
+    while True:
+        total = 0
+        for member in process_tree(pid):
+            status = _status_kb(member, ("VmRSS", "VmHWM"))
+            total += status.get("VmRSS", 0)
+            peaks["process"] = max(peaks["process"], status.get("VmHWM", 0))
+        peaks["tree"] = max(peaks["tree"], total)
+        if stop.wait(TREE_SAMPLE_S):
+            return
 
 
 def run_measured(
@@ -120,19 +146,19 @@ def run_measured(
         proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=out, stderr=subprocess.STDOUT)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
-        stop, peak = threading.Event(), [0]
-        sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, peak), daemon=True)
+        stop, peaks = threading.Event(), {"process": 0, "tree": 0}
+        sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, peaks), daemon=True)
         sampler.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
             stop.set()
             sampler.join()
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    own = usage.ru_maxrss / 1024
-    return Run(seconds, own, proc.returncode, str(log), max(own, peak[0] / 1024))
+    own = peaks["process"] / 1024
+    return Run(seconds, own, proc.returncode, str(log), max(own, peaks["tree"] / 1024))
 
 
 def check(run: Run, what: str) -> Run:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from multiprocessing import get_all_start_methods
 import os
 import re
 import time
@@ -579,7 +580,8 @@ def build_pdf(
     base_url = page_file(site_dir, "").resolve().as_uri()
     try:
         rendered = None
-        if jobs > 1 and len(document.blocks) > 1:
+        # Workers are forked (see parallel.py); where fork does not exist, one process.
+        if jobs > 1 and len(document.blocks) > 1 and "fork" in get_all_start_methods():
             from .parallel import PageCountChanged, Setup, render
 
             setup = Setup(site_dir, base_url, tuple(fonts.values()), options)
