@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from multiprocessing import get_all_start_methods
 import os
 import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from multiprocessing import get_all_start_methods
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
