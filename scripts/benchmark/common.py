@@ -110,11 +110,6 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Return the RSS of ``pid`` and all its descendants, in KiB (0 once they are gone)."""
-    return sum(_status_kb(p, ("VmRSS",)).get("VmRSS", 0) for p in process_tree(pid))
-
-
 def _sample_tree(pid: int, stop: threading.Event, peaks: dict[str, int]) -> None:
     while True:
         total = 0

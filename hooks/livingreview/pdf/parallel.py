@@ -205,12 +205,35 @@ class _Collect(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def _work(conn: Connection, html: str, setup: Setup) -> None:
-    """A worker process: lay out one part, agree on its page numbers, write it."""
+def _task(conn: Connection, task: Callable[[Connection], Any]) -> None:
+    """A worker process: run ``task`` and send its result, or one line on why it failed."""
     collect = _Collect()
     # The handlers came with the fork; the parent logs what the worker reports instead.
     logging.root.handlers = [collect]
     try:
+        result = task(conn)
+        conn.send(("done", result, collect.records))
+    except BaseException as exc:  # reported by the parent as one line
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        with contextlib.suppress(OSError):
+            conn.send(("error", message, collect.records))
+    finally:
+        conn.close()
+
+
+def _start(context: Any, index: int, task: Callable[[Connection], Any]) -> _Worker:
+    """Fork a worker for part ``index`` running ``task``."""
+    parent, child = context.Pipe()
+    process = context.Process(target=_task, args=(child, task), name=f"pdf-part-{index + 1}")
+    process.start()
+    child.close()
+    return _Worker(index, process, parent)
+
+
+def _agreed_part(html: str, setup: Setup) -> Callable[[Connection], Any]:
+    """Lay out one part, agree on its page numbers with the parent, write it."""
+
+    def task(conn: Connection) -> tuple[bytes, tuple[str, ...]]:
         agreed: list[int] = []
 
         def numbers(count: int) -> tuple[int, int]:
@@ -221,14 +244,9 @@ def _work(conn: Connection, html: str, setup: Setup) -> None:
 
         document, fetcher = _render(html, setup, numbers)
         conn.send(("laid out", _anchors(document, agreed[0]), _marks(document)))
-        pdf = _write(document, setup)
-        conn.send(("pdf", pdf, tuple(fetcher.refused), collect.records))
-    except BaseException as exc:  # reported by the parent as one line
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())
-        with contextlib.suppress(OSError):
-            conn.send(("error", message, collect.records))
-    finally:
-        conn.close()
+        return _write(document, setup), tuple(fetcher.refused)
+
+    return task
 
 
 @dataclass
@@ -291,23 +309,8 @@ def render(
     raise PageCountChanged("the contents' length did not settle")
 
 
-def _task(conn: Connection, task: Callable[[], Any]) -> None:
-    """A worker process of :func:`_run_all`: run ``task`` and send its result."""
-    collect = _Collect()
-    logging.root.handlers = [collect]  # as in _work: the parent logs what the worker reports
-    try:
-        result = task()
-        conn.send(("done", result, collect.records))
-    except BaseException as exc:  # reported by the parent as one line
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())
-        with contextlib.suppress(OSError):
-            conn.send(("error", message, collect.records))
-    finally:
-        conn.close()
-
-
 def _run_all(
-    tasks: Sequence[Callable[[], Any]], jobs: int, logged: set[tuple[str, int, str]]
+    tasks: Sequence[Callable[[Connection], Any]], jobs: int, logged: set[tuple[str, int, str]]
 ) -> list[Any]:
     """Run each task in a forked process, at most ``jobs`` at once; return results in order.
 
@@ -321,13 +324,8 @@ def _run_all(
         while pending or running:
             while pending and len(running) < jobs:
                 index, task = pending.pop(0)
-                parent, child = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_task, args=(child, task), name=f"pdf-part-{index + 1}"
-                )
-                process.start()
-                child.close()
-                running[parent] = _Worker(index, process, parent)
+                worker = _start(context, index, task)
+                running[worker.conn] = worker
             for conn in multiprocessing.connection.wait(list(running)):
                 worker = running.pop(conn)  # type: ignore[index]
                 result, records = worker.expect("done")
@@ -363,8 +361,8 @@ def _render_bounded(
     logged: set[tuple[str, int, str]] = set()
     htmls = [document.html(front=False, blocks=blocks) for blocks in parts]
 
-    def count(html: str) -> Callable[[], tuple[int, dict[str, int]]]:
-        def task() -> tuple[int, dict[str, int]]:
+    def count(html: str) -> Callable[[Connection], tuple[int, dict[str, int]]]:
+        def task(_conn: Connection) -> tuple[int, dict[str, int]]:
             laid_out, _ = _render(html, setup, lambda pages: (0, pages))
             return len(laid_out.pages), _anchors(laid_out, 0)
 
@@ -396,13 +394,13 @@ def _render_bounded(
         raise PageCountChanged("the contents' length did not settle")
     front_pdf = _write(front, setup)
 
-    def draw(index: int) -> Callable[[], tuple[bytes, list[PageMarks], tuple[str, ...]]]:
+    def draw(index: int) -> Callable[[Connection], tuple[bytes, list[PageMarks], tuple[str, ...]]]:
         def numbers(pages: int) -> tuple[int, int]:
             if pages != counts[index]:
                 raise PdfError(f"laid out in {pages} pages, not the {counts[index]} counted")
             return offsets[index], total
 
-        def task() -> tuple[bytes, list[PageMarks], tuple[str, ...]]:
+        def task(_conn: Connection) -> tuple[bytes, list[PageMarks], tuple[str, ...]]:
             laid_out, fetcher = _render(htmls[index], setup, numbers)
             return _write(laid_out, setup), _marks(laid_out), tuple(fetcher.refused)
 
@@ -440,14 +438,8 @@ def _render_parts(
     finished = False
     try:
         for index, blocks in enumerate(parts):
-            parent, child = context.Pipe()
             html = document.html(front=False, blocks=blocks)
-            process = context.Process(
-                target=_work, args=(child, html, setup), name=f"pdf-part-{index + 1}"
-            )
-            process.start()
-            child.close()
-            workers.append(_Worker(index, process, parent))
+            workers.append(_start(context, index, _agreed_part(html, setup)))
         # The front, with placeholder numbers: only its page count is wanted.
         front_html = document.html(blocks=[], toc_pages=guess)
         front_pages = len(_render(front_html, setup, lambda count: (0, count))[0].pages)
@@ -479,7 +471,7 @@ def _render_parts(
 
         front, front_fetcher = _render(front_html, setup, front_numbers)
         front_pdf = _write(front, setup)
-        results = [worker.expect("pdf") for worker in workers]
+        results = [worker.expect("done") for worker in workers]
         finished = True
     finally:
         for worker in workers:
@@ -492,13 +484,13 @@ def _render_parts(
                 worker.process.join()
     say(f"wrote {len(parts) + 1} parts ({time.perf_counter() - started:.1f} s)")
     pdf = merge(
-        [front_pdf, *(data for data, *_ in results)],
+        [front_pdf, *(data for (data, _), _ in results)],
         [*_marks(front), *marks],
         identifier=identifier,
     )
     refused: dict[str, None] = dict.fromkeys(front_fetcher.refused)
     logged: set[tuple[str, int, str]] = set()
-    for _, part_refused, records in results:
+    for (_, part_refused), records in results:
         refused.update(dict.fromkeys(part_refused))
         _relog(records, logged)
     return Rendered(pdf=pdf, pages=total, refused=tuple(refused))
